@@ -1,0 +1,1 @@
+"""Command line, workbook files and add-in installer for xl-var (the top layer)."""

@@ -1,0 +1,50 @@
+"""xl-var: portfolio Value-at-Risk engine (numpy/scipy only).
+
+Conventions everywhere: VaR and ES are positive losses in the units of
+returns × weights; ``confidence`` is a probability such as 0.99; ``horizon`` is in
+periods of the returns. Every public function validates its inputs once and raises
+:class:`XlVarError` naming the argument and the fix.
+
+>>> import xl_var as xv
+>>> r = xv.portfolio_var(returns, weights, confidence=0.99, method="historical")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from xl_var.backtest import BacktestResult, backtest
+from xl_var.correlation import correlation_matrix, nearest_correlation, stress_correlation
+from xl_var.errors import Cancelled, XlVarError
+from xl_var.montecarlo import MCResult, monte_carlo
+from xl_var.portfolio import (
+    Decomposition,
+    IncrementalResult,
+    RiskResult,
+    component_var,
+    incremental_var,
+    portfolio_var,
+    portfolio_volatility,
+)
+from xl_var.returns import price_returns
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BacktestResult",
+    "Cancelled",
+    "Decomposition",
+    "IncrementalResult",
+    "MCResult",
+    "RiskResult",
+    "XlVarError",
+    "__version__",
+    "backtest",
+    "component_var",
+    "correlation_matrix",
+    "incremental_var",
+    "monte_carlo",
+    "nearest_correlation",
+    "portfolio_var",
+    "portfolio_volatility",
+    "price_returns",
+    "stress_correlation",
+]
