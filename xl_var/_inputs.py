@@ -1,0 +1,170 @@
+"""Input validation of the portfolio risk functions, done once per public call.
+
+:func:`prepare` turns the user's arguments into a :class:`Problem` of clean float64
+arrays and canonical option names, raising :class:`~xl_var.errors.XlVarError` with a
+message that names the argument and the fix (shape mismatch, too few observations for
+the method, NaN/inf, confidence, horizon, correlation, covariance, unknown method...).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from xl_var._validate import (
+    as_matrix,
+    as_vector,
+    check_confidence,
+    check_horizon,
+    check_lambda,
+    choose,
+    clean_returns,
+)
+from xl_var.correlation import _as_correlation_input, nearest_correlation
+from xl_var.errors import XlVarError
+
+__all__ = ["MEASURES", "METHODS", "SCENARIO_METHODS", "Problem", "check_variance", "prepare", "vector"]
+
+FloatArray = NDArray[np.float64]
+
+#: Canonical method names and their accepted aliases.
+METHODS: dict[str, tuple[str, ...]] = {
+    "normal": ("gaussian", "parametric"),
+    "t": ("student", "student-t"),
+    "modified": ("cornish-fisher", "cornishfisher"),
+    "historical": (),
+    "ewma": (),
+    "fhs": (),
+}
+SCENARIO_METHODS = ("historical", "fhs")
+MEASURES = {"var": ("value-at-risk",), "es": ("expected shortfall", "cvar", "etl")}
+_SCALINGS = {"sqrt": (), "overlapping": ()}
+_MIN_OBS = {"normal": 2, "ewma": 2, "modified": 4, "t": 10}
+ZERO_VOL = 1e-12  # portfolio volatility below this fraction of Σ|w_i|σ_i counts as zero
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Validated inputs shared by the public functions."""
+
+    returns: FloatArray | None
+    weights: FloatArray
+    method: str
+    confidence: float
+    horizon: int
+    cov: FloatArray | None
+    mean: FloatArray | None
+    corr: FloatArray | None
+    df: float | None
+    lam: float
+    scaling: str
+
+
+def vector(x: ArrayLike, name: str, n: int | None, source: str) -> FloatArray:
+    vec = as_vector(np.array([x], dtype=object) if np.ndim(x) == 0 else x, name)
+    if n is not None and vec.size != n:
+        raise XlVarError(f"{name} has {vec.size} entries but {source}: give one per asset")
+    return vec
+
+
+def _check_df(df: Any, method: str) -> float | None:
+    if df is None:
+        return None
+    if method != "t":
+        raise XlVarError(f"df applies only to method='t' (got method='{method}'): leave df out")
+    try:
+        nu = float(df)
+    except (TypeError, ValueError):
+        raise XlVarError("df must be a number greater than 2, e.g. 5") from None
+    if not math.isfinite(nu) or nu <= 2.0:
+        raise XlVarError(f"df must be a number greater than 2 (the unit-variance t needs finite variance); "
+                         f"got {nu:g}")
+    return nu
+
+
+def _check_cov(cov: ArrayLike, n: int) -> FloatArray:
+    c = as_matrix(cov, "cov")
+    if c.shape != (n, n):
+        raise XlVarError(f"cov is {c.shape[0]}×{c.shape[1]} but weights has {n} entries: "
+                         f"give an {n}×{n} covariance matrix")
+    tol = 1e-10 * max(float(np.abs(c).max()), np.finfo(np.float64).tiny)
+    if np.abs(c - c.T).max() > tol:
+        r, k = np.unravel_index(int(np.argmax(np.abs(c - c.T))), c.shape)
+        raise XlVarError(f"cov is not symmetric: row {r + 1}, column {k + 1} differs from row {k + 1}, "
+                         f"column {r + 1}; make them equal")
+    c = 0.5 * (c + c.T)
+    low = float(np.linalg.eigvalsh(c)[0])
+    if low < -tol * n:
+        raise XlVarError(f"cov is not positive semi-definite (smallest eigenvalue {low:.3g}): "
+                         "give a valid covariance matrix")
+    return c
+
+
+def _min_obs(method: str, confidence: float, horizon: int, scaling: str, df: float | None) -> int:
+    if method in SCENARIO_METHODS:
+        need = max(2, math.ceil(1.0 / (1.0 - confidence) - 1e-9))  # at least one scenario in the tail
+        return need + horizon - 1 if scaling == "overlapping" else need
+    return 2 if method == "t" and df is not None else _MIN_OBS[method]
+
+
+def prepare(returns: ArrayLike | None, weights: ArrayLike, *, method: str, confidence: Any, horizon: Any,
+             cov: ArrayLike | None, mean: ArrayLike | None, corr: ArrayLike | None, df: Any, lam: Any,
+             scaling: Any, missing: str) -> Problem:
+    """Validate everything once; ``method`` is already canonical."""
+    c = check_confidence(confidence)
+    h = check_horizon(horizon)
+    lam_ = check_lambda(lam)
+    scaling_ = choose(scaling, "scaling", _SCALINGS)
+    if scaling_ == "overlapping" and method not in SCENARIO_METHODS:
+        raise XlVarError(f"scaling='overlapping' applies to the historical and fhs methods; "
+                         f"method '{method}' scales by the square root of the horizon: leave scaling out")
+    nu = _check_df(df, method)
+    data: FloatArray | None = None
+    cov_: FloatArray | None = None
+    mean_: FloatArray | None = None
+    if returns is None:
+        if method not in ("normal", "t"):
+            raise XlVarError(f"method '{method}' estimates from returns: give returns, or use method "
+                             "'normal' or 't' with cov=")
+        if cov is None:
+            raise XlVarError("give returns (a T×N table), or returns=None with cov= (an N×N covariance)")
+        if method == "t" and nu is None:
+            raise XlVarError("method 't' with cov= needs df= (degrees of freedom above 2): there is no "
+                             "return series to fit it to")
+        w = vector(weights, "weights", None, "")
+        cov_ = _check_cov(cov, w.size)
+        n = w.size
+        mean_ = np.zeros(n) if mean is None else vector(mean, "mean", n, f"cov is {n}×{n}")
+        source = f"cov is {n}×{n}"
+    else:
+        if cov is not None or mean is not None:
+            raise XlVarError("cov= and mean= replace returns: pass returns=None to use them, "
+                             "or leave them out")
+        data = clean_returns(returns, missing=missing, min_obs=_min_obs(method, c, h, scaling_, nu),
+                             method=method)
+        n = data.shape[1]
+        source = f"returns has {n} columns"
+        w = vector(weights, "weights", n, source)
+    corr_: FloatArray | None = None
+    if corr is not None:
+        if method in SCENARIO_METHODS:
+            raise XlVarError(f"corr= applies to the parametric methods (normal, t, modified, ewma); method "
+                             f"'{method}' uses the co-movements in the scenarios: leave corr out")
+        corr_ = _as_correlation_input(corr, "corr")
+        if corr_.shape[0] != n:
+            raise XlVarError(f"corr is {corr_.shape[0]}×{corr_.shape[0]} but {source}: "
+                             "give one row and one column per asset")
+        corr_ = nearest_correlation(corr_)  # unchanged when already positive semi-definite
+    return Problem(data, w, method, c, h, cov_, mean_, corr_, nu, lam_, scaling_)
+
+
+def check_variance(sd: float, scale: float, label: str) -> None:
+    if not sd > ZERO_VOL * scale:
+        raise XlVarError(f"the portfolio of {label} has zero variance (weights all zero, returns constant or "
+                         "a perfect hedge), so its VaR is undefined: check the weights and returns")
+
+
