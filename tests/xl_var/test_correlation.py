@@ -63,23 +63,37 @@ def test_higham_2002_example() -> None:
     assert_valid(x)
 
 
-def test_nearest_agrees_with_an_independent_optimizer() -> None:
-    # Minimise ||A - X||_F over X = L L^T with unit-norm rows of L (every correlation matrix has this form).
-    a = np.array([[1.0, 0.9, 0.7, -0.4],
+def _uniform_pseudo_correlation(n: int, seed: int) -> Matrix:
+    a = np.random.default_rng(seed).uniform(-1.0, 1.0, (n, n))
+    a = 0.5 * (a + a.T)
+    np.fill_diagonal(a, 1.0)
+    return a
+
+
+@pytest.mark.parametrize(
+    "a",
+    [
+        np.array([[1.0, 0.9, 0.7, -0.4],
                   [0.9, 1.0, -0.6, 0.3],
                   [0.7, -0.6, 1.0, 0.8],
-                  [-0.4, 0.3, 0.8, 1.0]])
+                  [-0.4, 0.3, 0.8, 1.0]]),
+        _uniform_pseudo_correlation(6, seed=8),
+    ],
+)
+def test_nearest_agrees_with_an_independent_optimizer(a: Matrix) -> None:
+    # Minimise ||A - X||_F over X = L L^T with unit-norm rows of L (every correlation matrix has this form).
+    n = a.shape[0]
     assert np.linalg.eigvalsh(a)[0] < -0.1
 
     def build(theta: Matrix) -> Matrix:
-        rows = theta.reshape(4, 4)
+        rows = theta.reshape(n, n)
         rows = rows / np.linalg.norm(rows, axis=1, keepdims=True)
         out: Matrix = rows @ rows.T
         return out
 
     best = min(
         (minimize(lambda t: float(np.sum((a - build(t)) ** 2)), x0, method="BFGS", options={"gtol": 1e-10})
-         for x0 in np.random.default_rng(0).standard_normal((5, 16))),
+         for x0 in np.random.default_rng(0).standard_normal((5, n * n))),
         key=lambda res: float(res.fun),
     )
     x = xv.nearest_correlation(a)
@@ -98,6 +112,21 @@ def test_rank_deficient_all_ones_is_valid() -> None:
     ones = np.ones((5, 5))
     x = xv.nearest_correlation(ones)
     np.testing.assert_allclose(x, ones, atol=1e-12)
+    assert_valid(x)
+
+
+def test_rank_deficient_sample_correlation_barely_moves() -> None:
+    # 3 days of 6 assets: rank 2, eigenvalues a hair below zero from rounding.
+    c = np.corrcoef(np.random.default_rng(1).standard_normal((3, 6)), rowvar=False)
+    x = xv.nearest_correlation(c)
+    np.testing.assert_allclose(x, c, atol=1e-12)
+    assert_valid(x)
+
+
+def test_large_indefinite_matrix() -> None:
+    a = _uniform_pseudo_correlation(60, seed=4)
+    assert np.linalg.eigvalsh(a)[0] < -1.0
+    x = xv.nearest_correlation(a)
     assert_valid(x)
 
 
