@@ -1,0 +1,36 @@
+"""xl-var's Excel functions, for xlwings' "UDF Modules = xl_var_udfs" setting.
+
+Importing this package exposes the worksheet functions (see :mod:`xl_var_udfs.functions`);
+xlwings' Import Functions writes a VBA wrapper for each of them. Nothing here needs
+Excel or Windows: the functions are plain Python callables as well.
+"""
+
+from __future__ import annotations
+
+from xl_var_udfs.functions import (
+    AGGES,
+    AGGVAR,
+    COMPONENTVAR,
+    CORRMATRIX,
+    INCREMENTALVAR,
+    MARGINALVAR,
+    PORTVOL,
+    RETURNS,
+    STRESSCORR,
+    VARBACKTEST,
+    XLVAR_VERSION,
+)
+
+__all__ = [
+    "AGGES",
+    "AGGVAR",
+    "COMPONENTVAR",
+    "CORRMATRIX",
+    "INCREMENTALVAR",
+    "MARGINALVAR",
+    "PORTVOL",
+    "RETURNS",
+    "STRESSCORR",
+    "VARBACKTEST",
+    "XLVAR_VERSION",
+]
