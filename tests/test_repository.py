@@ -32,9 +32,9 @@ def test_setup_script_installs_libreoffice_for_tests():
 
 
 def test_sample_portfolio_regenerates_identically(tmp_path):
-    code = ("import sys; sys.path.insert(0, %r); import make_sample; r, w = make_sample.generate(); "
-            "r.to_csv(%r, date_format='%%Y-%%m-%%d'); w.to_csv(%r, index=False)"
-            % (str(ROOT / "workbooks"), str(tmp_path / "r.csv"), str(tmp_path / "w.csv")))
+    here, r_out, w_out = str(ROOT / "workbooks"), str(tmp_path / "r.csv"), str(tmp_path / "w.csv")
+    code = (f"import sys; sys.path.insert(0, {here!r}); import make_sample; r, w = make_sample.generate(); "
+            f"r.to_csv({r_out!r}, date_format='%Y-%m-%d'); w.to_csv({w_out!r}, index=False)")
     subprocess.run([sys.executable, "-c", code], check=True)
     assert (tmp_path / "r.csv").read_text() == (ROOT / "workbooks" / "sample_returns.csv").read_text()
     assert (tmp_path / "w.csv").read_text() == (ROOT / "workbooks" / "sample_weights.csv").read_text()

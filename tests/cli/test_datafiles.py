@@ -48,11 +48,11 @@ def test_xlsx_and_named_weights_reordered(tmp_path: Path):
 
 
 def test_errors_name_the_file(tmp_path: Path):
-    with pytest.raises(CliError, match="nope.csv: no such file"):
+    with pytest.raises(CliError, match=r"nope\.csv: no such file"):
         read_returns(tmp_path / "nope.csv")
     (tmp_path / "w.csv").write_text("Asset,Weight\nZ,1\n")
-    with pytest.raises(CliError, match="w.csv: weights name assets"):
+    with pytest.raises(CliError, match=r"w\.csv: weights name assets"):
         read_weights(tmp_path / "w.csv", ("X", "Y"))
     (tmp_path / "bad.xlsx").write_bytes(b"PK\x03\x04 truncated")
-    with pytest.raises(CliError, match="bad.xlsx"):
+    with pytest.raises(CliError, match=r"bad\.xlsx"):
         read_returns(tmp_path / "bad.xlsx")
