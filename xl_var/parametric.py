@@ -138,12 +138,21 @@ def fit_t_df(series: FloatArray) -> float:
 
         \ell(\nu) = n\Big[\ln\Gamma\big(\tfrac{\nu+1}{2}\big) - \ln\Gamma\big(\tfrac{\nu}{2}\big)
         - \tfrac12\ln\big(\pi(\nu-2)\big)\Big]
-        - \frac{\nu+1}{2}\sum_t \ln\Big(1 + \frac{z_t^2}{\nu-2}\Big)
+        - \frac{\nu+1}{2}\sum_t \ln\Big(1 + \frac{z_t^2}{\nu-2}\Big),
 
-    over :data:`DF_BOUNDS` (bounded Brent search in :math:`\ln(\nu-2)`). Location and
-    scale are fixed at the sample moments because those are what the ``t`` VaR uses;
-    the result is invariant to scaling the series, so the fitted VaR stays homogeneous
-    in the weights. Light tails push :math:`\nu` to the upper bound (≈ normal).
+    found as the root of the score
+
+    .. math::
+
+        \ell'(\nu) = \frac n2\Big[\psi\big(\tfrac{\nu+1}{2}\big) - \psi\big(\tfrac{\nu}{2}\big)
+        - \frac{1}{\nu-2}\Big] - \frac12\sum_t \ln(1+a_t)
+        + \frac{\nu+1}{2(\nu-2)}\sum_t \frac{a_t}{1+a_t}, \qquad a_t = \frac{z_t^2}{\nu-2},
+
+    by Brent's method on :data:`DF_BOUNDS`, to machine precision (a bound is returned
+    when the score keeps its sign: light tails give the upper bound, ≈ normal).
+    Location and scale are fixed at the sample moments because those are what the
+    ``t`` VaR uses; the estimate is invariant to scaling the series, so the fitted VaR
+    stays homogeneous in the weights.
 
     Parameters
     ----------
@@ -154,20 +163,27 @@ def fit_t_df(series: FloatArray) -> float:
     -------
     float
         Fitted :math:`\nu`.
+
+    References
+    ----------
+    Lange, K. L., Little, R. J. A. and Taylor, J. M. G. (1989), "Robust statistical
+    modeling using the t distribution", *JASA* 84(408), 881–896.
     """
     z = (series - series.mean()) / series.std(ddof=1)
     z2 = z * z
     n = z.size
 
-    def negloglik(u: float) -> float:
-        nu = 2.0 + float(np.exp(u))
-        head = special.gammaln((nu + 1.0) / 2.0) - special.gammaln(nu / 2.0)
-        head -= 0.5 * np.log(np.pi * (nu - 2.0))
-        return float(-(n * head - 0.5 * (nu + 1.0) * np.log1p(z2 / (nu - 2.0)).sum()))
+    def score(nu: float) -> float:
+        a = z2 / (nu - 2.0)
+        head = 0.5 * n * (special.digamma((nu + 1.0) / 2.0) - special.digamma(nu / 2.0) - 1.0 / (nu - 2.0))
+        return float(head - 0.5 * np.log1p(a).sum() + 0.5 * (nu + 1.0) / (nu - 2.0) * (a / (1.0 + a)).sum())
 
-    lo, hi = (float(np.log(b - 2.0)) for b in DF_BOUNDS)
-    res = optimize.minimize_scalar(negloglik, bounds=(lo, hi), method="bounded", options={"xatol": 1e-8})
-    return 2.0 + float(np.exp(res.x))
+    lo, hi = DF_BOUNDS
+    if score(hi) >= 0.0:
+        return hi
+    if score(lo) <= 0.0:
+        return lo
+    return float(optimize.brentq(score, lo, hi, xtol=1e-12))
 
 
 def cornish_fisher_risk(m: PortfolioMoments, confidence: float) -> Risk:
