@@ -5,10 +5,10 @@ import math
 
 import numpy as np
 import pytest
-from xl_var_udfs import excel, guard, logs
-from xl_var_udfs.excel import ExcelError, read_table, read_vector
 
 from xl_var import XlVarError
+from xl_var_udfs import excel, guard, logs
+from xl_var_udfs.excel import ExcelError, read_table, read_vector
 
 D = [dt.datetime(2024, 1, d) for d in range(1, 8)]
 

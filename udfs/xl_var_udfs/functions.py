@@ -93,7 +93,8 @@ ARG_DOCS = {
               "column are detected and kept.",
     "kind": '"simple" (default) or "log" returns.',
     "realized": "Realized returns or P&L per period (a row or a column); a loss is negative.",
-    "forecasts": "VaR forecast for each period (positive losses), same length as realized.",
+    "forecasts": "VaR forecast for each period as a positive loss, same length as realized (or one VaR "
+                 "for every period).",
 }
 _MISSING = {"raise": (), "drop": ()}
 _MEASURES = {"var": ("value-at-risk", "value at risk"), "es": ("expected shortfall", "cvar", "etl")}
@@ -247,10 +248,10 @@ def MARGINALVAR(returns: Range, weights: Range, confidence: Cell = 0.99, horizon
 
 @udf()
 def INCREMENTALVAR(returns: Range, weights: Range, new_position: Range, confidence: Cell = 0.99,
-                   horizon: Cell = 1, method: Cell = "historical", exact: Cell = True, value: Cell = None,
-                   missing: Cell = "raise") -> Result:
-    """Incremental VaR: how much portfolio VaR changes when new_position is added to weights (positive =
-    more risk), exactly by re-computation or to first order.
+                   horizon: Cell = 1, method: Cell = "historical", measure: Cell = "VaR", exact: Cell = True,
+                   value: Cell = None, missing: Cell = "raise") -> Result:
+    """Incremental VaR (or ES): how much portfolio risk changes when new_position is added to weights
+    (positive = more risk), exactly by re-computation or to first order (marginal × trade).
 
     In units of returns × weights, times ``value`` when given.
     """
@@ -258,13 +259,14 @@ def INCREMENTALVAR(returns: Range, weights: Range, new_position: Range, confiden
     delta = read_vector(new_position, "new_position", size=w.size).values
     with _about(table, "returns"):
         res = xv.incremental_var(table.values, w, delta, confidence=_confidence(confidence),
-                                 horizon=_horizon(horizon), method=opt_text(method, "method", "historical"))
+                                 horizon=_horizon(horizon), method=opt_text(method, "method", "historical"),
+                                 measure=opt_choice(measure, "measure", _MEASURES, "var"))
     change = res.exact if opt_bool(exact, "exact", True) else res.first_order
     return change * _value(value)
 
 
 @udf(method='"sample" (default: the n-1 sample covariance) or "ewma" (RiskMetrics, decay lam).')
-def PORTVOL(returns: Range, weights: Range, method: Cell = "sample", lam: Cell = 0.94, horizon: Cell = 1,
+def PORTVOL(returns: Range, weights: Range, horizon: Cell = 1, method: Cell = "sample", lam: Cell = 0.94,
             value: Cell = None, missing: Cell = "raise") -> Result:
     """Portfolio volatility: the standard deviation of the portfolio's return per period, scaled by the
     square root of the horizon; from the sample or the EWMA covariance.
@@ -273,8 +275,8 @@ def PORTVOL(returns: Range, weights: Range, method: Cell = "sample", lam: Cell =
     """
     table, w, _ = _portfolio(returns, weights, missing)
     with _about(table, "returns"):
-        vol = xv.portfolio_volatility(table.values, w, method=opt_text(method, "method", "sample"),
-                                      lam=_lam(lam), horizon=_horizon(horizon))
+        vol = xv.portfolio_volatility(table.values, w, horizon=_horizon(horizon),
+                                      method=opt_text(method, "method", "sample"), lam=_lam(lam))
     return vol * _value(value)
 
 
@@ -352,9 +354,11 @@ def VARBACKTEST(realized: Range, forecasts: Range, confidence: Cell = 0.99,
     how = "keep" if _missing(missing) == "drop" else "raise"
     pnl = read_vector(realized, "realized", missing=how).values
     var = read_vector(forecasts, "forecasts", missing=how).values
+    if var.size == 1:
+        var = np.full(pnl.size, var[0])
     if pnl.size != var.size:
         raise ExcelError("#VALUE!", f"realized has {pnl.size} entries but forecasts has {var.size}: "
-                                    "give one forecast per period")
+                                    "give one forecast per period (or a single VaR for all)")
     keep = np.isfinite(pnl) & np.isfinite(var)
     b = xv.backtest(pnl[keep], var[keep], confidence=_confidence(confidence))
     return [
