@@ -44,7 +44,7 @@ SCENARIO_METHODS = ("historical", "fhs")
 MEASURES = {"var": ("value-at-risk",), "es": ("expected shortfall", "cvar", "etl")}
 _SCALINGS = {"sqrt": (), "overlapping": ()}
 _MIN_OBS = {"normal": 2, "ewma": 2, "modified": 4, "t": 10}
-ZERO_VOL = 1e-12  # portfolio volatility below this fraction of Σ|w_i|σ_i counts as zero
+ZERO_VOL = 1e-12  # portfolio volatility below this fraction of PortfolioMoments.scale counts as zero
 
 
 @dataclass(frozen=True)

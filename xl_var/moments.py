@@ -50,8 +50,8 @@ class PortfolioMoments:
     grad_mean, grad_m2, grad_m3, grad_m4 : ndarray or None
         Gradients in :math:`w` (:math:`\mu`, :math:`2\Sigma w`, ...); None when not asked for.
     scale : float
-        :math:`\sum_i |w_i|\,\sigma_i`, the size against which a zero portfolio variance
-        is judged.
+        :math:`\sum_i |w_i|\sqrt{\sigma_i^2 + \mu_i^2}`, the size of the positions against
+        which a zero portfolio variance is judged.
     """
 
     mean: float
@@ -92,9 +92,9 @@ def sample_moments(
     xc = returns - mu
     y = xc @ weights
     y2 = y * y
-    asset_sd = np.sqrt(np.einsum("ij,ij->j", xc, xc) / (t - 1))
+    asset_rms = np.sqrt(np.einsum("ij,ij->j", xc, xc) / (t - 1) + mu * mu)
     first = {"mean": float(mu @ weights), "m2": float(y2.sum()) / (t - 1),
-             "scale": float(np.abs(weights) @ asset_sd)}
+             "scale": float(np.abs(weights) @ asset_rms)}
     if not higher:
         if not gradient:
             return PortfolioMoments(**first)
@@ -128,7 +128,7 @@ def covariance_moments(
     PortfolioMoments
     """
     sw = cov @ weights
-    scale = float(np.abs(weights) @ np.sqrt(np.clip(np.diag(cov), 0.0, None)))
+    scale = float(np.abs(weights) @ np.sqrt(np.clip(np.diag(cov), 0.0, None) + mean * mean))
     if not gradient:
         return PortfolioMoments(mean=float(mean @ weights), m2=float(weights @ sw), scale=scale)
     return PortfolioMoments(mean=float(mean @ weights), m2=float(weights @ sw), scale=scale,

@@ -167,7 +167,7 @@ def _scenario_risk(p: Problem, gradient: bool, label: str) -> Risk:
     if p.scaling == "overlapping":
         x, factor = overlapping_sums(x, p.horizon), 1.0
     loss = -(x @ p.weights)
-    check_variance(float(loss.std()), float(np.abs(p.weights) @ x.std(axis=0)), label)
+    check_variance(float(loss.std()), float(np.abs(p.weights) @ np.sqrt(np.mean(x * x, axis=0))), label)
     var, es = empirical_var_es(loss, p.confidence)
     if not gradient:
         return Risk(var, es).scaled(factor)
