@@ -8,9 +8,10 @@
   number outside its domain or a calculation with no finite answer, else ``"#VALUE! ..."``;
 * anything else is a bug: the cell gets ``"#VALUE! internal error: <one line>"`` and the
   traceback goes to the log file (:mod:`xl_var_udfs.logs`);
-* a single-number result that is NaN or infinite becomes ``"#NUM! ..."``. Spilled
-  results are made of cells by :func:`~xl_var_udfs.excel.cell` and
-  :func:`~xl_var_udfs.excel.spill_matrix`, which never let NaN or inf through.
+* floating-point warnings (overflow on absurd inputs) are silenced, since a cell has no
+  console to show them; instead a single-number result that is NaN or infinite becomes
+  ``"#NUM! ..."``. Spilled results are made of cells by :func:`~xl_var_udfs.excel.cell`
+  and :func:`~xl_var_udfs.excel.spill_matrix`, which never let NaN or inf through.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ def excel_function(f: F) -> F:
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            out = f(*args, **kwargs)
+            with np.errstate(all="ignore"):  # a cell has no console: results are checked instead
+                out = f(*args, **kwargs)
             if isinstance(out, (float, int, np.floating, np.integer)) and not isinstance(out, bool):
                 return number(out, "the result")
             return out
