@@ -71,10 +71,11 @@ class XlwingsApp:
         return book in [b.name for b in self.app.books]
 
     def read_named(self, book: str, name: str) -> list[list[Any]] | None:
-        names = self._book(book).names
-        if not names.contains(name):
+        try:  # undefined, or pointing at a deleted sheet (#REF!)
+            rng = self._book(book).names[name].refers_to_range
+        except Exception:
             return None
-        value: list[list[Any]] = names[name].refers_to_range.options(ndim=2, err_to_str=True).value
+        value: list[list[Any]] = rng.options(ndim=2, err_to_str=True).value
         return value
 
     def write_sheet(self, book: str, sheet: str, rows: Sequence[Sequence[Any]],

@@ -57,22 +57,22 @@ class Heartbeat(threading.Thread):
     def __init__(self, files: JobFiles, total: int) -> None:
         super().__init__(name="xl-var-heartbeat", daemon=True)
         self.files, self.done, self.total = files, 0, total
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def progress(self, done: int, total: int) -> None:
         """The engine's progress callback (any thread)."""
         self.done, self.total = int(done), int(total)
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             try:
                 self.files.write_status("running", progress_text(self.done, self.total))
             except OSError:  # a reader holds the file on Windows: the next beat writes it
                 pass
-            self._stop.wait(BEAT)
+            self._halt.wait(BEAT)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join()
 
 
@@ -107,7 +107,8 @@ def result_sheet(job: dict[str, Any], res: xv.MCResult, weights: np.ndarray, fin
     for i, c in enumerate(conf):
         rows.append([c, res.var[i], var_ci[i, 0], var_ci[i, 1], res.var_se[i],
                      res.es[i], es_ci[i, 0], es_ci[i, 1], res.es_se[i]])
-    rows += [[], ["Model", res.model], ["Scenarios", res.scenarios], ["Seed", res.seed],
+    model = [["Model", res.model]] + ([["Degrees of freedom", res.df]] if res.df is not None else [])
+    rows += [[], *model, ["Scenarios", res.scenarios], ["Seed", res.seed],
              ["Horizon", job["settings"]["horizon"]], ["Workbook", job["book"]],
              ["Inputs hash", job["inputs_hash"]], ["Started", job["started"]], ["Finished", finished],
              ["Elapsed (s)", res.elapsed], ["Versions", _versions()], []]
