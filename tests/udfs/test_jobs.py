@@ -163,6 +163,10 @@ def test_settings_from_table():
         MCSettings.from_table([["model", "garch"]])
     with pytest.raises(jobs.ExcelError, match=r"^#NUM! scenarios"):
         MCSettings.from_table([["scenarios", 0.5]])
+    assert MCSettings.from_table([["seed", 0]]).seed == 0
+    for seed in (-1, 2.5):
+        with pytest.raises(jobs.ExcelError, match=r"^#NUM! seed must be a whole number, 0 or more"):
+            MCSettings.from_table([["seed", seed]])
 
 
 def test_inputs_hash_changes_with_any_input():

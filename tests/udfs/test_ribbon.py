@@ -130,3 +130,19 @@ def test_sources_ship_with_the_package():
     data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
     pattern = str(RIBBON_XML.parent.relative_to(root / "installer" / "xl_var_cli") / "*")
     assert pattern in data["xl_var_cli"]  # installed with the package, found by `xl-var addin build`
+
+
+def test_xlwings_api_used_by_the_adapter_exists():
+    # XlwingsApp runs only inside Excel; this pins the xlwings API it calls (>= 0.37.3 for charts).
+    import inspect
+
+    import xlwings.main as xm
+
+    assert {"anchor", "width", "height", "chart_type", "source", "plot_by"} <= set(
+        inspect.signature(xm.Charts.add).parameters)
+    for cls, attrs in ((xm.Chart, ("set_x_axis_values", "title", "category_axis", "value_axis", "delete")),
+                       (xm.App, ("status_bar", "alert", "books")), (xm.Sheet, ("autofit", "clear", "charts")),
+                       (xm.Range, ("options", "get_address")), (xm.Name, ("refers_to_range",)),
+                       (xm.Book, ("caller", "names", "sheets"))):
+        for attr in attrs:
+            assert hasattr(cls, attr), f"xlwings {cls.__name__}.{attr}"

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import subprocess
 import sys
@@ -88,13 +89,22 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, then :func:`os.replace` it over ``path``.
 
     A reader sees the old or the new content, never a part; a failure leaves ``path`` as it was.
+    On Windows a file that another process is reading cannot be replaced: that is retried for
+    up to half a second.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
         with open(tmp, "xb") as fh:
             fh.write(data)
-        os.replace(tmp, path)
+        for attempt in range(25):
+            try:
+                os.replace(tmp, path)
+                break
+            except PermissionError:
+                if attempt == 24:
+                    raise
+                time.sleep(0.02)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -205,6 +215,9 @@ class MCSettings:
         d = cls()
         conf = given.get("confidence")
         parts = str(conf).replace(";", ",").split(",") if isinstance(conf, str) else [conf]
+        seed = opt_number(given.get("seed"), "seed", d.seed)
+        if seed is None or not (math.isfinite(seed) and seed >= 0 and seed == int(seed)):
+            raise ExcelError("#NUM!", f"seed must be a whole number, 0 or more; got {seed:g}")
         with reraise_as("#NUM!"):
             levels = tuple(sorted({check_confidence(opt_number(p, "confidence", None)) for p in parts
                                    if p is not None and str(p).strip()})) or d.confidence
@@ -214,7 +227,7 @@ class MCSettings:
                 model=opt_choice(given.get("model"), "model", MODELS, d.model),
                 confidence=levels,
                 horizon=check_horizon(opt_number(given.get("horizon"), "horizon", d.horizon)),
-                seed=int(opt_number(given.get("seed"), "seed", d.seed) or 0),
+                seed=int(seed),
             )
 
 
