@@ -1,0 +1,166 @@
+"""Monte Carlo benchmark: each model's time as a multiple of the machine's floor.
+
+S = 1,000,000 scenarios, N = 100 assets, VaR + ES + component VaR/ES at 99%, 2 threads.
+The floor, measured in the same run, is the time to draw S·N float32 standard normals
+on 2 threads with numpy's fastest bit generator (the fastest of those tried, into
+reused buffers, in chunks of the engine's size). Also printed: peak memory
+(tracemalloc, a separate run), a straightforward all-in-memory numpy implementation
+(float64 S×N scenarios, ``np.quantile``) for contrast, the S = 10,000,000 / S =
+1,000,000 time ratio, and the BLAS in use (threadpoolctl).
+
+Data: the 50 columns of ``../shared/data/synthetic_2500x50.csv`` plus 50 perturbed
+copies (each column plus independent normal noise of half its volatility, seed 7), so
+the 100 assets have realistic fat tails and correlation; without the file, a
+fixed-seed Student-t factor panel of 2500×100. Equal weights.
+
+Targets (issue 4): normal and t ≤ 1.25× floor, t-copula ≤ 3× floor, peak memory
+≤ 0.3 GB, S=1e7 time ≤ 10.5× the S=1e6 time. Timings are best of ``--repeat`` runs.
+
+Usage: ``.venv/bin/python benchmarks/montecarlo.py [--scenarios 1e6] [--repeat 2]
+[--big-models normal,t] [--no-naive]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from threadpoolctl import threadpool_info
+
+import xl_var as xv
+from xl_var.montecarlo.api import _default_chunk_size
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "synthetic_2500x50.csv"
+MODELS = ("normal", "t", "t-copula", "bootstrap", "fhs")
+TARGETS = {"normal": 1.25, "t": 1.25, "t-copula": 3.0}
+GENERATORS = ("PCG64", "PCG64DXSM", "SFC64", "Philox", "MT19937")
+
+
+def panel(n_assets: int = 100) -> tuple[np.ndarray, str]:
+    """The 2500×100 returns panel and a description of where it came from."""
+    rng = np.random.default_rng(7)
+    if DATA.is_file():
+        base = np.loadtxt(DATA, delimiter=",", skiprows=1, usecols=range(1, 51))
+        noise = rng.standard_normal(base.shape) * (0.5 * base.std(axis=0))
+        return np.hstack([base, base + noise])[:, :n_assets], f"{DATA.name} + 50 perturbed copies"
+    factor = rng.standard_t(4, size=(2500, 1)) * 0.01
+    loadings = rng.uniform(0.5, 1.5, size=(1, n_assets))
+    idio = rng.standard_t(4, size=(2500, n_assets)) * 0.01
+    return factor * loadings + idio, "fixed-seed t-factor panel (seed 7)"
+
+
+def fastest_generator() -> tuple[str, float]:
+    """Name and ns per float32 normal of numpy's fastest bit generator on this machine."""
+    best = ("", float("inf"))
+    buf = np.empty(2**20, dtype=np.float32)
+    for name in GENERATORS:
+        rng = np.random.Generator(getattr(np.random, name)(1))
+        rng.standard_normal(out=buf, dtype=np.float32)
+        t0 = time.perf_counter()
+        for _ in range(20):
+            rng.standard_normal(out=buf, dtype=np.float32)
+        ns = (time.perf_counter() - t0) / (20 * buf.size) * 1e9
+        best = min(best, (name, ns), key=lambda x: x[1])
+    return best
+
+
+def floor_time(generator: str, scenarios: int, n_assets: int, threads: int = 2) -> float:
+    """Seconds to draw scenarios × n_assets float32 normals on ``threads`` threads."""
+    chunk = _default_chunk_size(n_assets)
+    chunks = -(-scenarios // chunk)
+
+    def work(i: int) -> None:
+        rng = np.random.Generator(getattr(np.random, generator)(i))
+        buf = np.empty((n_assets, chunk), dtype=np.float32)
+        for _ in range(i, chunks, threads):
+            rng.standard_normal(out=buf, dtype=np.float32)
+
+    pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    t0 = time.perf_counter()
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return time.perf_counter() - t0
+
+
+def naive(returns: np.ndarray, weights: np.ndarray, scenarios: int, seed: int = 1) -> tuple[float, float, np.ndarray]:
+    """All scenarios in memory (float64), np.quantile: multivariate normal VaR/ES/component ES at 99%."""
+    rng = np.random.default_rng(seed)
+    mu, cov = returns.mean(axis=0), np.cov(returns, rowvar=False)
+    x = rng.multivariate_normal(mu, cov, size=scenarios, method="cholesky")
+    losses = -(x @ weights)
+    var = float(np.quantile(losses, 0.99))
+    tail = losses > var
+    return var, float(losses[tail].mean()), -(x[tail] * weights).mean(axis=0)
+
+
+def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
+    times, out = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), out
+
+
+def peak_mb(fn: Callable[[], Any]) -> float:
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenarios", type=float, default=1e6)
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--big-models", default="normal,t", help="models timed at 10× scenarios (comma list or '')")
+    ap.add_argument("--no-naive", action="store_true", help="skip the all-in-memory numpy contrast")
+    args = ap.parse_args()
+    s = int(args.scenarios)
+    returns, source = panel()
+    n = returns.shape[1]
+    weights = np.full(n, 1.0 / n)
+    blas = [f"{i['internal_api']} {i.get('version')} ({i.get('architecture')}, {i['num_threads']} threads)"
+            for i in threadpool_info() if i["user_api"] == "blas"]
+    gen, ns = fastest_generator()
+    floor_s, _ = best_of(args.repeat, lambda: floor_time(gen, s, n))
+    print(f"data: {source}, T={returns.shape[0]}, N={n}; S={s:,}; 2 threads; BLAS: {'; '.join(blas)}")
+    print(f"floor: {s * n:,} float32 normals with {gen} ({ns:.2f} ns each on one thread): {floor_s:.3f} s")
+
+    def run(model: str, scen: int) -> xv.MCResult:
+        return xv.monte_carlo(returns, weights, scen, model=model, confidence=0.99, workers=2, seed=1)
+
+    print(f"{'model':10s} {'time s':>8s} {'× floor':>8s} {'target':>7s} {'peak MB':>8s} "
+          f"{'VaR99':>10s} {'ES99':>10s} {'VaR se':>9s}")
+    times = {}
+    for model in MODELS:
+        run(model, 20_000)  # warm-up: imports, fits, first-call overheads
+        t, res = best_of(args.repeat, lambda m=model: run(m, s))  # type: ignore[misc]
+        times[model] = t
+        mem = peak_mb(lambda m=model: run(m, s))  # type: ignore[misc]
+        target = f"≤{TARGETS[model]:g}" if model in TARGETS else "-"
+        print(f"{model:10s} {t:8.3f} {t / floor_s:8.2f} {target:>7s} {mem:8.1f} "
+              f"{res.var[0]:10.6f} {res.es[0]:10.6f} {res.var_se[0]:9.2e}")
+    if not args.no_naive:
+        t, (var, es, _) = best_of(1, lambda: naive(returns, weights, s))
+        mem = peak_mb(lambda: naive(returns, weights, s))
+        print(f"{'naive np':10s} {t:8.3f} {t / floor_s:8.2f} {'-':>7s} {mem:8.1f} {var:10.6f} {es:10.6f}   "
+              f"(normal, all S×N float64 in memory, 1 thread numpy + BLAS)")
+    for model in filter(None, args.big_models.split(",")):
+        t_big, _ = best_of(1, lambda m=model: run(m, 10 * s))  # type: ignore[misc]
+        print(f"{model}: S={10 * s:,} took {t_big:.2f} s = {t_big / times[model]:.2f}× the S={s:,} time "
+              f"(target ≤ 10.5)")
+
+
+if __name__ == "__main__":
+    main()

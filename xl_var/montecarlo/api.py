@@ -1,0 +1,299 @@
+r"""``monte_carlo``: the public entry point, its input checks and the run's set-up."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from threadpoolctl import threadpool_limits
+
+from xl_var._validate import (
+    as_matrix,
+    as_vector,
+    check_confidence,
+    check_horizon,
+    check_lambda,
+    check_positive_int,
+    choose,
+    clean_returns,
+)
+from xl_var.errors import XlVarError
+from xl_var.montecarlo.chunks import HIST_HALF_WIDTH, RunSpec, row_capacity
+from xl_var.montecarlo.models import MODELS, build_model
+from xl_var.montecarlo.result import MCResult
+from xl_var.montecarlo.runner import ChunkRunner, Monitor, ThreadRunner, execute
+from xl_var.montecarlo.tail import tail_size
+
+__all__ = ["DEFAULT_MAX_SCENARIOS", "monte_carlo"]
+
+FloatArray = NDArray[np.float64]
+
+#: Cap on the scenarios of a convergence run (``target_rse``) when ``max_scenarios`` is not given.
+DEFAULT_MAX_SCENARIOS = 10_000_000
+#: Fewest scenarios beyond the VaR at the highest confidence.
+MIN_TAIL = 10
+_ELEMENTS_PER_CHUNK = 2**20
+
+
+def _default_chunk_size(n_assets: int) -> int:
+    """A power of two near 2^20 draws per chunk, between 1,024 and 16,384 scenarios."""
+    return int(min(16384, max(1024, 2 ** math.floor(math.log2(_ELEMENTS_PER_CHUNK / n_assets)))))
+
+
+def _confidences(confidence: Any) -> tuple[float, ...]:
+    items = [confidence] if np.ndim(confidence) == 0 else list(np.ravel(confidence))
+    if not items:
+        raise XlVarError("confidence is empty: give one or more levels such as 0.99")
+    return tuple(check_confidence(c) for c in items)
+
+
+def _cov_inputs(cov: ArrayLike, mean: ArrayLike | None, n: int) -> tuple[FloatArray, FloatArray | None]:
+    c = as_matrix(cov, "cov")
+    if c.shape != (n, n):
+        raise XlVarError(f"cov must be {n}×{n} (one row and column per weight); got {c.shape[0]}×{c.shape[1]}")
+    scale = max(float(np.abs(c).max()), 1e-300)
+    if not np.allclose(c, c.T, rtol=0.0, atol=1e-10 * scale):
+        raise XlVarError("cov must be symmetric: pass (cov + cov.T) / 2 if it is off by rounding")
+    c = 0.5 * (c + c.T)
+    if float(np.linalg.eigvalsh(c)[0]) < -1e-10 * scale:
+        raise XlVarError("cov is not positive semi-definite: repair it (e.g. nearest_correlation on its correlation)")
+    m = None if mean is None else as_vector(mean, "mean", size=n)
+    return c, m
+
+
+def _df(df: Any) -> float | None:
+    if df is None:
+        return None
+    try:
+        x = float(df)
+    except (TypeError, ValueError):
+        raise XlVarError("df must be a number of degrees of freedom above 2, e.g. 5") from None
+    if not math.isfinite(x) or x <= 2.0:
+        raise XlVarError(f"df must be a number of degrees of freedom above 2, e.g. 5; got {df!r}")
+    return x
+
+
+def _seed(seed: Any) -> int:
+    if seed is None:
+        return int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise XlVarError(f"seed must be a whole number ≥ 0 (or None for a fresh one); got {seed!r}")
+    return int(seed)
+
+
+def _callbacks(progress: Any, cancel: Any) -> None:
+    if progress is not None and not callable(progress):
+        raise XlVarError("progress must be a function progress(done, total) or None")
+    if cancel is not None and not callable(getattr(cancel, "is_set", None)):
+        raise XlVarError("cancel must have an is_set() method (e.g. threading.Event) or be None")
+
+
+def monte_carlo(
+    returns: ArrayLike | None,
+    weights: ArrayLike,
+    scenarios: int = 1_000_000,
+    model: str = "t",
+    confidence: float | Sequence[float] = (0.95, 0.99),
+    horizon: int = 1,
+    seed: int | None = 12345,
+    workers: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+    cancel: Any = None,
+    *,
+    cov: ArrayLike | None = None,
+    mean: ArrayLike | None = None,
+    df: float | None = None,
+    lam: float = 0.94,
+    sobol: bool = False,
+    chunk_size: int | None = None,
+    target_rse: float | None = None,
+    max_scenarios: int | None = None,
+    scheduler: Any = None,
+    bins: int = 100,
+    missing: str = "raise",
+) -> MCResult:
+    r"""Monte Carlo VaR and ES of a portfolio, with standard errors and Euler decomposition.
+
+    Simulates ``scenarios`` h-period returns :math:`X_s` of the assets under ``model``
+    and reports, per confidence :math:`c`, the type-7 quantile of the losses
+    :math:`L_s = -w^\top X_s` (VaR) and the mean loss beyond it (ES):
+
+    .. math::
+
+        \widehat{\mathrm{VaR}}_c = L_{(j+1)} + g\,(L_{(j+2)} - L_{(j+1)}),\ j + g = (S-1)c,
+        \qquad \widehat{\mathrm{ES}}_c = \operatorname{mean}\{L_s : L_s > \widehat{\mathrm{VaR}}_c\}.
+
+    Models (``model=``, case-insensitive): ``normal`` (sample mean, covariance with
+    divisor n−1), ``t`` (multivariate Student-t with that covariance; ``df`` given or
+    fitted by maximum likelihood to the portfolio series as the analytic ``t`` method),
+    ``t-copula`` (Student-t dependence, empirical marginals; see
+    :mod:`xl_var.montecarlo.marginals`), ``bootstrap`` (sums of h resampled historical
+    rows) and ``fhs`` (the same on EWMA-filtered returns rescaled to today's volatility).
+    ``returns=None`` with ``cov=`` (and ``mean=``, default 0) works for normal and t.
+
+    Scenarios are generated in chunks; chunk :math:`k` uses its own generator seeded by
+    ``SeedSequence(seed, spawn_key=(k,))``, so the result is bit-identical for any
+    ``workers`` or Dask cluster. Draws are float32, accumulation float64. Only the
+    largest losses are kept (memory :math:`O(S(1-c)\,N)`, never :math:`S \times N`).
+
+    Parameters
+    ----------
+    returns : array_like (T, N) or None
+        Historical returns, rows are periods.
+    weights : array_like (N,)
+        Positions (fractions or amounts); VaR is in units of returns × weights.
+    scenarios : int
+        Number of scenarios (with ``target_rse``: the first round).
+    model : str
+        One of ``normal``, ``t``, ``t-copula``, ``bootstrap``, ``fhs``.
+    confidence : float or sequence of float
+        Confidence levels such as 0.99.
+    horizon : int
+        Horizon in periods: normal and t scale mean by h and covariance by h; the
+        copula is fitted to overlapping h-period returns; bootstrap and fhs sum h draws.
+    seed : int or None
+        Seed; None draws one from the OS (reported in the result).
+    workers : int, optional
+        Threads (default: the CPUs available).
+    progress : callable, optional
+        ``progress(done, total)``, called from the calling thread at least every 0.5 s.
+    cancel : object with ``is_set()``, optional
+        When set, the run stops within 0.5 s and raises :class:`~xl_var.errors.Cancelled`.
+    cov, mean : array_like, optional
+        Covariance (N, N) and mean (N,) instead of ``returns`` (normal, t).
+    df : float, optional
+        Degrees of freedom (> 2) for ``t`` and ``t-copula``; fitted when omitted.
+    lam : float
+        EWMA decay for ``fhs``.
+    sobol : bool
+        Each chunk an independently scrambled Sobol net (normal, t).
+    chunk_size : int, optional
+        Scenarios per chunk (default a power of two, 1,024–16,384, by the number of
+        assets); results depend on it, never on ``workers``.
+    target_rse : float, optional
+        Stop when the relative standard error of VaR at the highest confidence is at
+        most this (e.g. 0.01), or at ``max_scenarios``.
+    max_scenarios : int, optional
+        Cap for ``target_rse`` (default 10,000,000).
+    scheduler : str or distributed.Client, optional
+        Run on Dask: ``"tcp://host:8786"``, ``"local"`` or a ``Client`` (extra ``xl-var[dask]``).
+    bins : int
+        Bins of the loss histogram.
+    missing : {"raise", "drop"}
+        What to do with rows of ``returns`` holding NaN or inf.
+
+    Returns
+    -------
+    MCResult
+
+    Notes
+    -----
+    Standard errors: order-statistic 95% interval for VaR (SE = half-width / 1.96) and
+    the asymptotic variance of ES (Manistre & Hancock 2005); see
+    :mod:`xl_var.montecarlo.tail`. Component ES is each position's mean loss beyond the
+    VaR; component VaR is the historical method's kernel estimator
+    (:mod:`xl_var.montecarlo.result`).
+
+    References
+    ----------
+    Glasserman, P. (2003), *Monte Carlo Methods in Financial Engineering*, Springer, §9.
+    """
+    start = time.perf_counter()
+    name = choose(model, "model", MODELS)
+    confs = _confidences(confidence)
+    h = check_horizon(horizon)
+    s = check_positive_int(scenarios, "scenarios")
+    seed_ = _seed(seed)
+    n_workers = check_positive_int(workers, "workers") if workers is not None else (os.cpu_count() or 1)
+    _callbacks(progress, cancel)
+    df_ = _df(df)
+    lam_ = check_lambda(lam)
+    n_bins = check_positive_int(bins, "bins")
+    if cov is not None or returns is None:
+        if name not in ("normal", "t"):
+            raise XlVarError(f"model '{name}' simulates from returns: pass returns (cov= is for normal and t)")
+        if cov is None:
+            raise XlVarError("returns is None: pass returns, or cov= (and mean=) for the normal and t models")
+        if returns is not None:
+            raise XlVarError("pass either returns or cov=, not both")
+        if name == "t" and df_ is None:
+            raise XlVarError("df is required for model 't' with cov= (there are no returns to fit it to)")
+        w = as_vector(weights, "weights")
+        cov_, mean_ = _cov_inputs(cov, mean, w.size)
+        r = None
+    else:
+        if mean is not None:
+            raise XlVarError("mean= goes with cov=; with returns the sample mean is used")
+        r = clean_returns(returns, missing=missing, min_obs=h + 2, method=name)
+        w = as_vector(weights, "weights", size=r.shape[1])
+        cov_, mean_ = None, None
+    if df_ is not None and name not in ("t", "t-copula"):
+        raise XlVarError(f"df applies to models 't' and 't-copula', not '{name}'")
+    if sobol and name not in ("normal", "t"):
+        raise XlVarError(f"sobol=True is available for models 'normal' and 't', not '{name}'")
+    chunk = _default_chunk_size(w.size) if chunk_size is None else check_positive_int(chunk_size, "chunk_size")
+    if sobol and chunk & (chunk - 1):
+        raise XlVarError(f"chunk_size must be a power of two with sobol=True (e.g. 8192); got {chunk}")
+    if target_rse is not None:
+        try:
+            rse = float(target_rse)
+        except (TypeError, ValueError):
+            rse = math.nan
+        if not 0.0 < rse < 1.0:
+            raise XlVarError(f"target_rse must be a relative error between 0 and 1, e.g. 0.01; got {target_rse!r}")
+        cap = check_positive_int(DEFAULT_MAX_SCENARIOS if max_scenarios is None else max_scenarios, "max_scenarios")
+        if cap < s:
+            raise XlVarError(f"max_scenarios ({cap:,}) must be at least scenarios ({s:,})")
+    else:
+        rse, cap = None, s
+        if max_scenarios is not None:
+            raise XlVarError("max_scenarios caps a convergence run: pass target_rse too")
+    c_max = max(confs)
+    if s * (1.0 - c_max) < MIN_TAIL:
+        need = math.ceil(MIN_TAIL / (1.0 - c_max))
+        raise XlVarError(f"scenarios must be at least {need:,} for confidence {c_max:g}; got {s:,}")
+
+    runner: ChunkRunner
+    with threadpool_limits(limits=1, user_api="blas"):  # one BLAS thread: same rounding on every worker
+        mc = build_model(name, r, w, h, cov=cov_, mean=mean_, df=df_, lam=lam_, sobol=bool(sobol))
+        if not mc.scale > 1e-14 * max(float(np.abs(w).sum()), 1e-300):
+            raise XlVarError("the portfolio has zero variance under this model: check weights and returns")
+        lo, hi = mc.centre - HIST_HALF_WIDTH * mc.scale, mc.centre + HIST_HALF_WIDTH * mc.scale
+        spec = RunSpec(seed_, chunk, cap, max(tail_size(cap, c) for c in confs) + 16, row_capacity(cap, c_max),
+                       np.linspace(lo, hi, n_bins + 1))
+        monitor = Monitor(progress, cancel, min(cap, s))
+        if scheduler is not None:
+            from xl_var.montecarlo.dask_backend import DaskRunner
+
+            with DaskRunner.connect(scheduler, n_workers) as runner:
+                acc, summary, converged = execute(mc, spec, runner, monitor, confs, s, rse)
+        else:
+            acc, summary, converged = execute(mc, spec, ThreadRunner(n_workers), monitor, confs, s, rse)
+    st = summary.stats
+    return MCResult(
+        var=np.array([x.var for x in st]),
+        es=np.array([x.es for x in st]),
+        var_se=np.array([x.var_se for x in st]),
+        es_se=np.array([x.es_se for x in st]),
+        var_ci=np.array([x.var_ci for x in st]),
+        es_ci=np.array([x.es_ci for x in st]),
+        component_var=summary.component_var,
+        component_es=summary.component_es,
+        confidence=confs,
+        horizon=h,
+        seed=seed_,
+        scenarios=acc.scenarios,
+        model=name,
+        df=getattr(mc, "df", None),
+        sobol=bool(sobol),
+        chunk_size=chunk,
+        converged=converged,
+        hist_edges=spec.edges,
+        hist_counts=acc.counts,
+        elapsed=time.perf_counter() - start,
+    )

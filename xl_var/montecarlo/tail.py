@@ -1,0 +1,214 @@
+r"""Bounded-memory tail of a Monte Carlo loss sample and the statistics read from it.
+
+A run of :math:`S` scenarios never holds all :math:`S` losses: VaR, ES and their
+intervals at confidence :math:`c` only need the :math:`\approx S(1-c)` largest losses
+(plus a few order statistics below the VaR for its interval), and the Euler
+decomposition only needs the position losses of those scenarios and of the kernel
+window around the VaR. :class:`TailKeeper` keeps the ``capacity`` largest losses seen
+so far (optionally with the scenario index and a *payload* row from which the
+position losses are recomputed), whatever the order in which chunks arrive: its final
+content is the top ``capacity`` losses of the whole sample, ordered by (loss
+descending, scenario index ascending), so results do not depend on threads or
+workers.
+
+Statistics (:func:`tail_statistics`), with :math:`L_{(1)} \le \dots \le L_{(S)}` the
+sorted losses and :math:`z = \Phi^{-1}(0.975)`:
+
+* VaR is the type-7 quantile :math:`L_{(j+1)} + g\,(L_{(j+2)} - L_{(j+1)})`,
+  :math:`j + g = (S-1)c` (numpy ``"linear"``, as the historical method).
+* ES is the mean of the losses strictly above the VaR (as the historical method).
+* The 95% interval for VaR is the distribution-free order-statistic interval
+  :math:`[L_{(r)}, L_{(s)}]`, :math:`r, s = Sc \mp z\sqrt{Sc(1-c)}` (rounded outward),
+  and its standard error is the interval's half-width over :math:`z`
+  (David & Nagaraja 2003, §7.1).
+* The standard error of ES is the square root of its asymptotic variance
+  :math:`\big[\operatorname{Var}(L \mid L > \mathrm{VaR}) + c\,(\mathrm{ES}-\mathrm{VaR})^2\big]
+  / \big(S(1-c)\big)` (Manistre & Hancock 2005) and its interval is ES :math:`\pm z`·SE.
+
+References
+----------
+David, H. A. and Nagaraja, H. N. (2003), *Order Statistics*, 3rd ed., Wiley, §7.1.
+Manistre, B. J. and Hancock, G. H. (2005), "Variance of the CTE estimator",
+*North American Actuarial Journal* 9(2), 129–156.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Z95", "TailKeeper", "TailStats", "tail_size", "tail_statistics"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+#: Two-sided 95% normal quantile used for every interval.
+Z95 = 1.959963984540054
+
+
+def _ci_ranks(scenarios: int, confidence: float) -> tuple[int, int]:
+    """1-based ascending ranks (r, s) of the order-statistic 95% interval for the c-quantile."""
+    centre = scenarios * confidence
+    half = Z95 * math.sqrt(scenarios * confidence * (1.0 - confidence))
+    r = min(max(math.floor(centre - half), 1), scenarios)
+    s = min(max(math.ceil(centre + half), 1), scenarios)
+    return r, s
+
+
+def tail_size(scenarios: int, confidence: float) -> int:
+    """Number of largest losses that :func:`tail_statistics` reads at ``confidence``.
+
+    Parameters
+    ----------
+    scenarios : int
+        Total number of scenarios :math:`S`.
+    confidence : float
+        Confidence level :math:`c`.
+
+    Returns
+    -------
+    int
+        :math:`S - \\min(j, r - 1)` with :math:`j = \\lfloor (S-1)c \\rfloor` (the VaR's
+        lower order statistic) and :math:`r` the lower rank of the VaR interval, at
+        most :math:`S`.
+    """
+    j = math.floor((scenarios - 1) * confidence)
+    r, _ = _ci_ranks(scenarios, confidence)
+    return min(scenarios, scenarios - min(j, r - 1))
+
+
+@dataclass(frozen=True)
+class TailStats:
+    """VaR, ES, their standard errors and 95% intervals at one confidence level."""
+
+    var: float
+    es: float
+    var_se: float
+    es_se: float
+    var_ci: tuple[float, float]
+    es_ci: tuple[float, float]
+
+
+def tail_statistics(top: FloatArray, scenarios: int, confidence: float) -> TailStats:
+    r"""VaR, ES, standard errors and 95% intervals from the largest losses.
+
+    Parameters
+    ----------
+    top : ndarray, shape (k,)
+        The k largest of the :math:`S` losses, sorted descending, with
+        ``k >= tail_size(S, c)``.
+    scenarios : int
+        :math:`S`, the number of scenarios the losses come from.
+    confidence : float
+        :math:`c`.
+
+    Returns
+    -------
+    TailStats
+        See the module docstring for every formula.
+    """
+    s = scenarios
+    need = tail_size(s, confidence)
+    if top.size < need:
+        raise ValueError(f"tail_statistics needs the {need} largest losses; got {top.size}")
+
+    def ascending(rank0: int) -> float:  # 0-based ascending rank -> value
+        return float(top[s - 1 - rank0])
+
+    h = (s - 1) * confidence
+    j = math.floor(h)
+    g = h - j
+    lo = ascending(j)
+    var = lo if j + 1 >= s else lo + g * (ascending(j + 1) - lo)
+    beyond = top[top > var]
+    es = float(beyond.mean()) if beyond.size else var
+    r, u = _ci_ranks(s, confidence)
+    var_ci = (ascending(r - 1), ascending(u - 1))
+    var_se = (var_ci[1] - var_ci[0]) / (2.0 * Z95)
+    tail_var = float(beyond.var(ddof=1)) if beyond.size > 1 else 0.0
+    es_se = math.sqrt((tail_var + confidence * (es - var) ** 2) / (s * (1.0 - confidence)))
+    return TailStats(var, es, var_se, es_se, var_ci, (es - Z95 * es_se, es + Z95 * es_se))
+
+
+class TailKeeper:
+    """The ``capacity`` largest losses of a stream, with optional index and payload rows.
+
+    Rows are offered in batches (already filtered by :attr:`threshold` or not: any
+    superset is fine). The keeper holds at most about ``2·capacity`` rows and prunes to
+    the top ``capacity`` by (loss descending, index ascending) when it grows beyond.
+
+    Parameters
+    ----------
+    capacity : int
+        How many of the largest losses to keep.
+    with_rows : bool
+        Keep the scenario index and a payload row with each loss (ties are then broken
+        by index, so the kept payloads are deterministic); without, only the loss
+        values are kept (ties are then irrelevant).
+    """
+
+    def __init__(self, capacity: int, *, with_rows: bool = False) -> None:
+        self.capacity = int(capacity)
+        self.with_rows = with_rows
+        self.threshold = -math.inf
+        self._loss: list[FloatArray] = []
+        self._index: list[IntArray] = []
+        self._payload: list[NDArray[Any]] = []
+        self._held = 0
+
+    def __len__(self) -> int:
+        return self._held
+
+    def add(self, loss: FloatArray, index: IntArray | None = None, payload: NDArray[Any] | None = None) -> None:
+        """Offer rows; those below :attr:`threshold` may be dropped at the next prune."""
+        if loss.size == 0:
+            return
+        self._loss.append(np.asarray(loss, dtype=np.float64))
+        if self.with_rows:
+            if index is None or payload is None:
+                raise ValueError("this TailKeeper keeps rows: pass index and payload")
+            self._index.append(np.asarray(index, dtype=np.int64))
+            self._payload.append(payload)
+        self._held += loss.size
+        if self._held > 2 * self.capacity + 1024:
+            self._prune()
+
+    def merge(self, other: TailKeeper) -> None:
+        """Add everything ``other`` holds."""
+        if other._held:
+            loss, index, payload = other._arrays()
+            self.add(loss, index, payload)
+
+    def _arrays(self) -> tuple[FloatArray, IntArray | None, NDArray[Any] | None]:
+        loss = np.concatenate(self._loss) if self._loss else np.empty(0)
+        if not self.with_rows:
+            return loss, None, None
+        return loss, np.concatenate(self._index), np.concatenate(self._payload)
+
+    def _prune(self) -> None:
+        loss, index, payload = self.top()
+        self._loss = [loss]
+        if index is not None and payload is not None:
+            self._index, self._payload = [index], [payload]
+        self._held = loss.size
+        if self._held >= self.capacity:
+            self.threshold = float(loss[-1])
+
+    def top(self) -> tuple[FloatArray, IntArray | None, NDArray[Any] | None]:
+        """The kept rows, at most ``capacity``, sorted by loss descending then index ascending."""
+        loss, index, payload = self._arrays()
+        k = min(self.capacity, loss.size)
+        if index is None or payload is None:
+            part = np.partition(loss, loss.size - k)[loss.size - k:] if k < loss.size else loss
+            out: FloatArray = np.sort(part)[::-1].copy()
+            return out, None, None
+        if k < loss.size:  # cut to a superset of the top k before the full sort
+            cut = np.partition(loss, loss.size - k)[loss.size - k]
+            keep = loss >= cut
+            loss, index, payload = loss[keep], index[keep], payload[keep]
+        order = np.lexsort((index, -loss))[:k]
+        return loss[order], index[order], payload[order]
