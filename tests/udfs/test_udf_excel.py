@@ -26,13 +26,13 @@ def test_header_row_and_date_column_are_detected():
     np.testing.assert_array_equal(t.values, [[0.01, -0.02], [0.03, 0.04], [-0.05, 0.0]])
     assert t.names == ("BTC", "ETH")
     assert t.labels == D[:3] and t.header == ["Date", "BTC", "ETH"]
-    assert t.rows == (2, 3, 4) and t.first_column == 2
+    assert t.rows.tolist() == [2, 3, 4] and t.first_column == 2
 
 
 def test_plain_numbers_get_default_names_and_no_labels():
     t = read_table([[0.01, 0.02], [0.03, 0.04]], "returns")
     assert t.names == ("Asset 1", "Asset 2") and t.labels is None and t.header is None
-    assert t.values.shape == (2, 2) and t.rows == (1, 2)
+    assert t.values.shape == (2, 2) and t.rows.tolist() == [1, 2]
 
 
 def test_header_without_date_column_and_blank_corner_cell():
@@ -78,7 +78,7 @@ def test_missing_drop_leaves_out_rows_with_blanks_or_errors_only():
            [D[3], 0.05, 0.06]]
     t = read_table(rng, "returns", missing="drop")
     np.testing.assert_array_equal(t.values, [[0.01, 0.02], [0.05, 0.06]])
-    assert t.rows == (2, 5) and t.labels == [D[0], D[3]]
+    assert t.rows.tolist() == [2, 5] and t.labels == [D[0], D[3]]
     rng[2][1] = "abc"
     says = _line(read_table, rng, "returns", missing="drop")
     assert says.startswith("#VALUE! returns row 3, column 2 is text")

@@ -33,7 +33,6 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -62,7 +61,6 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 
-_NUMBER_TYPES = frozenset({float, int, np.float64, np.float32, np.int64, np.int32})
 _SERIAL_MIN, _SERIAL_MAX = 10_000, 2_958_465  # 1927-05-18 .. 9999-12-31 as Excel date serials
 # Engine messages that mean "a number outside its domain" or "no finite answer" -> #NUM!.
 _NUM_WORDS = re.compile(
@@ -133,9 +131,7 @@ def _is_blank(x: Any) -> bool:
 
 
 def _is_number(x: Any) -> bool:
-    return type(x) in _NUMBER_TYPES or (
-        isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
-    )
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
 
 
 def _is_label(x: Any) -> bool:
@@ -163,12 +159,15 @@ def _grid(x: Any, name: str) -> list[list[Any]]:
         x = x.tolist()
     if not isinstance(x, (list, tuple)):
         rows: list[list[Any]] = [[x]]
+    elif set(map(type, x)) == {list}:
+        rows = list(x)  # the usual case: a list of row lists (the rows themselves are not modified)
     elif any(isinstance(r, (list, tuple)) for r in x):
-        rows = [r if type(r) is list else list(r) if isinstance(r, tuple) else [r] for r in x]
+        rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in x]
     else:
         rows = [list(x)]  # a flat sequence is one row, as xlwings writes it
-    width = max(map(len, rows), default=0)
-    if any(len(r) != width for r in rows):
+    widths = set(map(len, rows))
+    if len(widths) > 1:
+        width = max(widths)
         rows = [r + [None] * (width - len(r)) for r in rows]
     while rows and all(_is_blank(v) for v in rows[-1]):
         rows.pop()
@@ -181,14 +180,35 @@ def _grid(x: Any, name: str) -> list[list[Any]]:
     return rows
 
 
+def _all_numbers(rows: Sequence[Sequence[Any]]) -> FloatArray | None:
+    """The block as float64 when every cell is a number, else None (then each cell is inspected).
+
+    One C-level pass: numpy's own type discovery gives a numeric array only when every
+    cell is a number or a bool (text makes a string array, blanks/dates an object array);
+    the rare bool is then found among the cells that read exactly 0 or 1.
+    """
+    try:
+        arr = np.array(rows)
+    except (ValueError, TypeError):
+        return None
+    if arr.ndim != 2 or arr.dtype.kind not in "fiu":
+        return None
+    out = arr.astype(np.float64, copy=False)
+    for i, j in np.argwhere((out == 0.0) | (out == 1.0)).tolist():
+        if isinstance(rows[i][j], (bool, np.bool_)):
+            return None
+    return out
+
+
 def _to_floats(rows: Sequence[Sequence[Any]], name: str, origin: tuple[int, int], drop: bool) -> FloatArray:
     """Convert a block of cells to float64; ``origin`` is the (row, column) of its top-left cell in the range.
 
     Blank and error cells raise, naming their position, unless ``drop`` (then they are NaN);
     any other non-number always raises.
     """
-    if set(map(type, chain.from_iterable(rows))) <= _NUMBER_TYPES:
-        return np.array(rows, dtype=np.float64).reshape(len(rows), -1)
+    fast = _all_numbers(rows)
+    if fast is not None:
+        return fast
     out = np.empty((len(rows), len(rows[0]) if rows else 0))
     for i, row in enumerate(rows):
         for j, v in enumerate(row):
@@ -216,6 +236,8 @@ def _is_serial_dates(cells: list[Any]) -> bool:
 
 def _is_label_column(cells: list[Any]) -> bool:
     """Whether a first column holds labels: dates or text, or Excel date serials."""
+    if set(map(type, cells)) <= {dt.datetime, dt.date}:
+        return True
     first = next((v for v in cells if not (_is_blank(v) or is_error(v))), None)
     if first is None:
         return False
@@ -239,7 +261,7 @@ class Table:
         The header row as it was (label-column cell included), or None.
     labels : list or None
         The label (date) column's cells for the kept rows, or None.
-    rows : tuple of int
+    rows : ndarray of int
         For each kept row, its row number within the range (from 1).
     first_column : int
         Column number within the range of the first numeric column (1 or 2).
@@ -249,7 +271,7 @@ class Table:
     names: tuple[str, ...]
     header: list[Any] | None
     labels: list[Any] | None
-    rows: tuple[int, ...]
+    rows: NDArray[np.intp]
     first_column: int
 
     def locate(self, exc: XlVarError, name: str) -> ExcelError:
@@ -260,7 +282,7 @@ class Table:
             r = int(m.group(2))
             if not 1 <= r <= len(self.rows):
                 return m.group(0)
-            out = f"{m.group(1)} {self.rows[r - 1]}"
+            out = f"{m.group(1)} {int(self.rows[r - 1])}"
             return out + (f", column {int(m.group(3)) + self.first_column - 1}" if m.group(3) else "")
 
         if err.message.startswith(name + " "):
@@ -294,17 +316,17 @@ def read_table(x: Any, name: str, *, missing: str = "raise", labels: bool = True
     body = rows[1:] if has_header else rows
     if not body:
         raise ExcelError("#VALUE!", f"{name} has a header row but no numbers below it")
-    lc = 0
-    if labels and len(first) >= 2 and _is_label_column([r[0] for r in body]):
-        lc = 1
-    data = [r[lc:] for r in body] if lc else body
+    col0 = [r[0] for r in body] if labels and len(first) >= 2 else []
+    lc = 1 if col0 and _is_label_column(col0) else 0
+    data = [r[1:] for r in body] if lc else body
     top = 2 if has_header else 1
     values = _to_floats(data, name, (top, lc + 1), drop=missing == "drop")
     kept = np.arange(len(body))
-    if missing == "drop":
+    label_cells = col0 if lc else None
+    if missing == "drop" and np.isnan(values).any():
         kept = np.flatnonzero(~np.isnan(values).any(axis=1))
-        if kept.size < len(body):
-            values = values[kept]
+        values = values[kept]
+        label_cells = [col0[i] for i in kept] if lc else None
         if values.shape[0] == 0:
             raise ExcelError("#VALUE!", f"{name} has no row without blanks or errors to keep")
     header = first if has_header else None
@@ -316,8 +338,8 @@ def read_table(x: Any, name: str, *, missing: str = "raise", labels: bool = True
         values=values,
         names=names,
         header=header,
-        labels=[body[i][0] for i in kept] if lc else None,
-        rows=tuple(int(i) + top for i in kept),
+        labels=label_cells,
+        rows=kept + top,
         first_column=lc + 1,
     )
 
