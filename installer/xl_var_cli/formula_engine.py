@@ -1,0 +1,429 @@
+"""Recalculate a workbook without Excel: the ``formulas`` engine plus xl-var's functions.
+
+:func:`evaluate` reads an openpyxl workbook (formulas, constants, defined names), registers
+every function of :mod:`xl_var_udfs` with the ``formulas`` package, and computes every
+formula. ``formulas`` (https://formulas.readthedocs.io) evaluates Excel's own functions,
+cross-sheet references and named ranges; what it lacks is done here:
+
+* **Spills.** A dynamic-array formula (``COMPONENTVAR``, ``STRESSCORR``...) fills as many
+  cells as its result has, like Excel 365: the formula is evaluated, its full result's
+  shape becomes the spill range, and the book is evaluated again with that range
+  (repeated until no spill range changes, so spills feeding spills settle). A spill that
+  would overwrite a non-empty cell gives ``#SPILL!`` as Excel does. Legacy (Ctrl+Shift+
+  Enter) array formulas keep their fixed range. A plain formula whose xl-var result is a
+  table becomes a dynamic array, as it would when typed into Excel 365.
+* **Excel-shaped arguments.** xl-var functions receive what xlwings would hand them:
+  lists of rows, a single cell as a scalar, blanks as ``None``, errors as ``"#N/A"``
+  strings, dates as :class:`datetime.datetime`, and ``None`` for an omitted argument.
+* **What cannot be calculated** (functions ``formulas`` lacks, links to other workbooks,
+  circular references) is left as the workbook last stored it and listed, never guessed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import importlib
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import formulas
+import numpy as np
+import schedula as sh
+from formulas.functions import Array, wrap_func
+from formulas.tokens.operand import Error, XlError
+from openpyxl.utils.cell import get_column_letter, range_boundaries
+from openpyxl.utils.datetime import to_excel
+from openpyxl.workbook import Workbook
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+from openpyxl.worksheet.worksheet import Worksheet
+
+from xl_var_cli.formula_text import BLANK, Prepared, prepare
+
+__all__ = ["ErrorValue", "Evaluation", "Key", "evaluate", "xl_functions"]
+
+Key = tuple[str, str]
+"""A cell: (sheet title, "A1")."""
+
+_BOOK = "XLVAR.XLSX"
+_MAX_ROW, _MAX_COL = 1_048_576, 16_384
+_MAX_PASSES = 4
+
+
+class ErrorValue(str):
+    """An Excel error value (``#N/A``, ``#DIV/0!``, ``#SPILL!``...), as opposed to text."""
+
+
+class _ExcelDate(float):
+    """A date as Excel computes with it (a serial number) that still knows it is a date."""
+
+    date: dt.datetime
+
+    def __new__(cls, serial: float, date: dt.datetime) -> _ExcelDate:
+        obj = super().__new__(cls, serial)
+        obj.date = date
+        return obj
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Computed values of a workbook.
+
+    Attributes
+    ----------
+    values : dict
+        Every recalculated formula cell and every cell of a spill/array range -> its value
+        (float, bool, str or :class:`ErrorValue`).
+    arrays : dict
+        Anchor of every array formula -> the range it now covers (``"B2:F9"``).
+    dynamic : frozenset
+        Anchors that are dynamic arrays (spill), as opposed to legacy fixed arrays.
+    cleared : frozenset
+        Cells that held an old spill's value and are now empty.
+    computed : frozenset
+        The formula cells (array anchors included) that were recalculated.
+    skipped : dict
+        Cells left as stored, with the reason (unsupported function, external link...).
+    """
+
+    values: dict[Key, Any]
+    arrays: dict[Key, str]
+    dynamic: frozenset[Key]
+    cleared: frozenset[Key]
+    computed: frozenset[Key] = frozenset()
+    skipped: dict[Key, str] = field(default_factory=dict)
+
+
+@functools.cache
+def xl_functions() -> dict[str, Callable[..., Any]]:
+    """xl-var's worksheet functions by Excel name (imported lazily: the UDF layer is heavy)."""
+    module = importlib.import_module("xl_var_udfs")
+    return {name: getattr(module, name) for name in module.__all__}
+
+
+# ----------------------------------------------------------------------------- values in and out
+def _excel_scalar(x: Any) -> Any:
+    """One cell of a ``formulas`` array as xlwings would deliver it."""
+    if x is sh.EMPTY or (isinstance(x, str) and x == BLANK):
+        return None
+    if isinstance(x, _ExcelDate):
+        return x.date
+    if isinstance(x, XlError):
+        return str(x)
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+def _excel_arg(v: Any) -> Any:
+    if isinstance(v, np.ndarray):
+        rows = [[_excel_scalar(x) for x in row] for row in np.atleast_2d(v).tolist()]
+        return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
+    return _excel_scalar(v)
+
+
+def _model_scalar(x: Any, epoch: dt.datetime) -> Any:
+    """A cell value (stored, cached or returned by an xl-var function) as the engine holds it."""
+    if x is None:
+        return ""
+    if isinstance(x, ErrorValue):
+        return Error.errors.get(str(x), Error.errors["#VALUE!"])
+    if isinstance(x, dt.datetime | dt.date):
+        stamp = x if isinstance(x, dt.datetime) else dt.datetime.combine(x, dt.time())
+        return _ExcelDate(to_excel(stamp, epoch), stamp)
+    if isinstance(x, float) and not math.isfinite(x):
+        return Error.errors["#NUM!"]
+    return x
+
+
+def _as_cell_result(out: Any, epoch: dt.datetime) -> Any:
+    """An xl-var function's return value as ``formulas`` expects it (a 2-D Array for a table)."""
+    if isinstance(out, np.ndarray) or (isinstance(out, list | tuple) and out):
+        rows = [r if isinstance(r, list | tuple | np.ndarray) else [r] for r in out]
+        if len(rows) == 1 and len(rows[0]) == 1:
+            return _model_scalar(rows[0][0], epoch)
+        width = max(len(r) for r in rows)
+        grid = np.empty((len(rows), width), dtype=object)
+        grid[:] = ""
+        for i, row in enumerate(rows):
+            for j, x in enumerate(row):
+                grid[i, j] = _model_scalar(x.item() if isinstance(x, np.generic) else x, epoch)
+        return grid.view(Array)
+    return _model_scalar(out, epoch)
+
+
+def _register(epoch: dt.datetime) -> set[str]:
+    """Put xl-var's functions in ``formulas``' function table (idempotent); return their names."""
+    table = formulas.get_functions()
+    for name, fn in xl_functions().items():
+
+        def call(*args: Any, _fn: Callable[..., Any] = fn) -> Any:
+            return _as_cell_result(_fn(*(_excel_arg(a) for a in args)), epoch)
+
+        table[name] = wrap_func(functools.update_wrapper(call, fn))
+    return set(xl_functions())
+
+
+def _python_value(x: Any) -> Any:
+    """A computed cell as a plain Python value for the file."""
+    if x is sh.EMPTY:
+        return 0.0
+    if isinstance(x, XlError):
+        return ErrorValue(str(x))
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, bool):
+        return x
+    if isinstance(x, int | float):
+        return float(x) if math.isfinite(x) else ErrorValue("#NUM!")
+    if isinstance(x, dt.datetime | dt.date):
+        return float(to_excel(x))
+    return str(x)
+
+
+# ----------------------------------------------------------------------------- the book as read
+@dataclass
+class _Book:
+    epoch: dt.datetime
+    constants: dict[Key, Any] = field(default_factory=dict)
+    formulas: dict[Key, str] = field(default_factory=dict)
+    arrays: dict[Key, tuple[str, str]] = field(default_factory=dict)  # anchor -> (text, stored ref)
+    names: dict[str, str] = field(default_factory=dict)
+    skipped: dict[Key, str] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)  # sheet titles
+
+    def computed(self) -> list[tuple[Key, str]]:
+        """Every formula the engine calculates: (cell, text)."""
+        return list(self.formulas.items()) + [(k, text) for k, (text, _) in self.arrays.items()]
+
+
+def _cells_of(ref: str) -> Iterable[tuple[int, int]]:
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    for r in range(min_row, max_row + 1):
+        for c in range(min_col, max_col + 1):
+            yield r, c
+
+
+def _coord(row: int, col: int) -> str:
+    return f"{get_column_letter(col)}{row}"
+
+
+def _quoted(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
+def _read_book(wb: Workbook, ours: set[str], cached: Callable[[Key], Any]) -> _Book:
+    """Constants, formulas, array formulas and names of ``wb``; what cannot be calculated is set aside."""
+    book = _Book(epoch=wb.epoch)
+    known = set(formulas.get_functions()) | ours
+    for ws in wb.worksheets:
+        if not isinstance(ws, Worksheet):
+            continue
+        book.order.append(ws.title)
+        for (row, col), c in sorted(ws._cells.items()):  # openpyxl's sparse cell store (formulas reads it too)
+            v, key = c.value, (ws.title, _coord(row, col))
+            if v is None:
+                continue
+            if isinstance(v, DataTableFormula):
+                book.skipped[key] = "is a data table (What-If analysis)"
+                continue
+            text = v.text or "=" if isinstance(v, ArrayFormula) else str(v) if c.data_type == "f" else None
+            if text is None:
+                book.constants[key] = _model_scalar(ErrorValue(str(v).upper()) if c.data_type == "e" else v,
+                                                    wb.epoch)
+                continue
+            reason = _unsupported(prepare(text, ours, known, lambda sheet, cell: None))
+            if reason:
+                book.skipped[key] = reason
+                book.constants[key] = _model_scalar(cached(key), wb.epoch)
+            elif isinstance(v, ArrayFormula):
+                book.arrays[key] = (text, (v.ref or key[1]).replace("$", ""))
+            else:
+                book.formulas[key] = text
+        for name, dn in ws.defined_names.items():  # sheet-scoped names count where no global one exists
+            target = dn.attr_text if "!" in dn.attr_text else f"{_quoted(ws.title)}!{dn.attr_text}"
+            book.names.setdefault(name.upper(), "=" + target)
+    for name, dn in wb.defined_names.items():
+        if not (dn.hidden or name.startswith("_xlnm.")) and dn.attr_text:
+            book.names[name.upper()] = "=" + dn.attr_text
+    return book
+
+
+# ----------------------------------------------------------------------------- one pass of the engine
+def _cells(anchor: Key, ref: str) -> Iterable[Key]:
+    return ((anchor[0], _coord(r, c)) for r, c in _cells_of(ref))
+
+
+def _unsupported(prepared: Prepared) -> str:
+    """Why the engine cannot calculate a formula ("" when it can)."""
+    if prepared.external:
+        return "refers to another workbook"
+    if prepared.unknown_functions:
+        return "uses " + ", ".join(prepared.unknown_functions) + ", which the formula engine lacks"
+    try:
+        formulas.Parser().ast(prepared.text)
+    except Exception as exc:  # formulas raises its own error types for syntax it cannot parse
+        return f"cannot be parsed ({type(exc).__name__})"
+    return ""
+
+
+def _constant(value: Any) -> Any:
+    """A model value ready for ``from_dict``: text that looks like a formula stays text."""
+    if isinstance(value, str) and not isinstance(value, XlError) and formulas.Parser().is_formula(value):
+        return '="' + value.replace('"', '""') + '"'
+    return value
+
+
+class _Pass:
+    """The ``formulas`` model of the book for given array/spill ranges, calculated."""
+
+    def __init__(self, book: _Book, spills: Mapping[Key, str], ours: set[str]) -> None:
+        self.spills = spills
+        self.prefix = {t: formulas.Ranges().push(f"'[{_BOOK}]{t.replace(chr(39), chr(39) * 2)}'!A1")
+                       .ranges[0]["name"][:-2] for t in book.order}
+        known = set(formulas.get_functions()) | ours
+        by_upper = {t.upper(): t for t in book.order}
+
+        def spill_of(sheet: str | None, cell: str, here: str) -> str | None:
+            return spills.get((by_upper.get(sheet.upper(), sheet) if sheet else here, cell))
+
+        cover = {c for a, ref in spills.items() for c in _cells(a, ref) if c != a}
+        model: dict[str, Any] = {}
+        for key, value in book.constants.items():
+            if key not in cover:
+                model[self.out(key)] = _constant(value)
+        for key, text in book.computed():
+            if key not in cover:
+                prepared = prepare(text, ours, known, functools.partial(spill_of, here=key[0]))
+                model[self.node(key)] = prepared.text
+        for name, text in book.names.items():
+            model[f"'[{_BOOK}]'!{name}"] = text
+        self.model = formulas.ExcelModel().from_dict(model)
+        self.solution = self.model.calculate()
+
+    def out(self, key: Key) -> str:
+        return self.prefix[key[0]] + key[1]
+
+    def node(self, key: Key) -> str:
+        ref = self.spills.get(key, key[1])
+        return self.prefix[key[0]] + ref
+
+    def full_shape(self, key: Key) -> tuple[int, int] | None:
+        """Rows x columns of the formula's whole result, before it is cut to its cell or range."""
+        cell = self.model.cells.get(self.node(key))
+        if cell is None or cell.func is None:
+            return None
+        pipe = cell.func.func
+        result = getattr(pipe, "solution", {}).get(pipe.outputs[0])
+        shape = np.shape(getattr(result, "value", result))
+        return (1, 1) if len(shape) < 2 else (int(shape[0]), int(shape[1]))
+
+    def block(self, key: Key) -> np.ndarray | None:
+        result = self.solution.get(self.node(key))
+        return None if result is None else np.atleast_2d(np.asarray(result.value, dtype=object))
+
+
+# ----------------------------------------------------------------------------- spills
+def _spill_ref(anchor: str, shape: tuple[int, int]) -> str | None:
+    min_col, min_row, _, _ = range_boundaries(anchor)
+    last_row, last_col = min_row + shape[0] - 1, min_col + shape[1] - 1
+    if last_row > _MAX_ROW or last_col > _MAX_COL:
+        return None
+    return anchor if shape == (1, 1) else f"{anchor}:{_coord(last_row, last_col)}"
+
+
+def _position(book: _Book, key: Key) -> tuple[int, int, int]:
+    min_col, min_row, _, _ = range_boundaries(key[1])
+    return book.order.index(key[0]), min_row, min_col
+
+
+def _place_spills(book: _Book, shapes: Mapping[Key, tuple[int, int]], fixed: Mapping[Key, str],
+                  dynamic: set[Key]) -> tuple[dict[Key, str], set[Key]]:
+    """Spill ranges for ``shapes``, claimed in sheet/row/column order.
+
+    A dynamic array whose range would cover a filled cell (or another spill) is blocked
+    (``#SPILL!``); a plain formula whose table cannot spill stays a plain formula.
+    """
+    taken = set(book.constants) | set(book.formulas) | set(book.arrays)
+    for anchor, ref in fixed.items():
+        taken.update(_cells(anchor, ref))
+    spills, blocked = dict(fixed), set()
+    for anchor in sorted(shapes, key=functools.partial(_position, book)):
+        ref = _spill_ref(anchor[1], shapes[anchor])
+        cells = [] if ref is None else [c for c in _cells(anchor, ref) if c != anchor]
+        if ref is None or taken.intersection(cells):
+            if anchor in dynamic:
+                blocked.add(anchor)
+                spills[anchor] = anchor[1]
+            continue
+        spills[anchor] = ref
+        taken.update(cells)
+    return spills, blocked
+
+
+def evaluate(wb: Workbook, dynamic: Iterable[Key] = (),
+             cached: Callable[[Key], Any] = lambda key: ErrorValue("#N/A")) -> Evaluation:
+    """Calculate every formula of ``wb``.
+
+    Parameters
+    ----------
+    wb : openpyxl.Workbook
+        Loaded with formulas (``data_only=False``).
+    dynamic : iterable of Key
+        Anchors of array formulas that are dynamic arrays (cell metadata ``cm`` in the file).
+    cached : callable
+        The value the file last stored for a cell; it stands in for formulas the engine
+        cannot calculate, so that their dependents still see a value.
+    """
+    ours = _register(wb.epoch)
+    book = _read_book(wb, ours, cached)
+    dynamic = {k for k in dynamic if k in book.arrays}
+    fixed = {k: ref for k, (_, ref) in book.arrays.items() if k not in dynamic}
+    for k in dynamic:  # an old spill's cells are not constants: the new result decides them
+        for c in _cells(k, book.arrays[k][1]):
+            if c != k:
+                book.constants.pop(c, None)
+    candidates = dynamic | {k for k, t in book.formulas.items() if any(n in t.upper() for n in ours)}
+    spills = dict(fixed) | {k: book.arrays[k][1] for k in dynamic}
+    run = _Pass(book, spills, ours)
+    blocked: set[Key] = set()
+    for _ in range(_MAX_PASSES):
+        shapes = {}
+        for key in candidates:
+            shape = run.full_shape(key)
+            if shape is not None and (key in dynamic or shape != (1, 1)):
+                shapes[key] = shape
+        new_spills, blocked = _place_spills(book, shapes, fixed, dynamic)
+        if new_spills == spills:
+            break
+        spills = new_spills
+        run = _Pass(book, spills, ours)
+    return _collect(book, run, spills, fixed, blocked,
+                    {c for k in dynamic for c in _cells(k, book.arrays[k][1]) if c != k})
+
+
+def _collect(book: _Book, run: _Pass, spills: dict[Key, str], fixed: Mapping[Key, str], blocked: set[Key],
+             old_cover: set[Key]) -> Evaluation:
+    values: dict[Key, Any] = {}
+    skipped = dict(book.skipped)
+    for key, _ in book.computed():
+        block = run.block(key)
+        if block is None:
+            skipped[key] = "could not be calculated (circular reference?)"
+            continue
+        if key in blocked:
+            values[key] = ErrorValue("#SPILL!")
+            continue
+        ref = spills.get(key, key[1])
+        min_col, min_row, _, _ = range_boundaries(ref)
+        for r, c in _cells_of(ref):
+            i, j = r - min_row, c - min_col
+            inside = i < block.shape[0] and j < block.shape[1]
+            values[(key[0], _coord(r, c))] = _python_value(block[i, j]) if inside else ErrorValue("#N/A")
+    arrays = {k: ref for k, ref in spills.items() if k not in skipped}
+    covered = {c for a, r in arrays.items() for c in _cells(a, r)}
+    return Evaluation(values=values, arrays=arrays, dynamic=frozenset(k for k in arrays if k not in fixed),
+                      cleared=frozenset(old_cover - covered),
+                      computed=frozenset(k for k, _ in book.computed() if k not in skipped), skipped=skipped)

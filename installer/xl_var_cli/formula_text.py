@@ -1,0 +1,139 @@
+"""Rewrite a cell's formula text into what the ``formulas`` engine evaluates the way Excel does.
+
+The text stored in the workbook is never changed; only the copy handed to the engine is.
+:func:`prepare` tokenizes a formula with openpyxl's Excel tokenizer and
+
+* strips the prefixes Excel may store in front of an add-in function
+  (``_xludf.AGGVAR``, ``[1]!AGGVAR``, ``'C:\\...\\xl_var.xlam'!AGGVAR``);
+* replaces an omitted argument of an xl-var function (``AGGVAR(r, w, , , "normal")``)
+  with :data:`BLANK`, because ``formulas`` turns a blank argument into 0 while Excel
+  passes "missing" (the xl-var function then uses its default);
+* replaces a spill reference (``A1#``, stored as ``_xlfn.ANCHORARRAY(A1)``) with the
+  range the anchor spills into, which the caller supplies;
+* reports what the engine cannot calculate: functions it does not know and references
+  to other workbooks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
+
+__all__ = ["BLANK", "Prepared", "prepare", "split_ref"]
+
+BLANK = "\ue000"
+"""A text no cell can hold (Unicode private use), standing for an omitted argument."""
+
+_ADDIN_PREFIX = re.compile(r"^(?:_xludf\.|\[\d+\]!|'[^']*(?:''[^']*)*'!|[^'!(]+\.xla[m]?!)", re.I)
+_ANCHOR = "_XLFN.ANCHORARRAY("
+_SPILL_REF = re.compile(r"(?<![\w.])((?:'[^']*(?:''[^']*)*'|[A-Za-z_][\w.]*)!)?(\$?[A-Z]{1,3}\$?\d+)#")
+
+SpillLookup = Callable[[str | None, str], str | None]
+"""(sheet named in the reference or None, cell) -> the range it spills into, or None."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A formula ready for the engine, and what in it the engine cannot calculate."""
+
+    text: str
+    unknown_functions: tuple[str, ...] = ()
+    external: bool = False
+
+
+def split_ref(ref: str) -> tuple[str | None, str]:
+    """``"'My Sheet'!$A$1"`` -> ``("My Sheet", "A1")``; ``"B2"`` -> ``(None, "B2")``."""
+    sheet, bang, cell = ref.rpartition("!")
+    if not bang:
+        return None, ref.replace("$", "").upper()
+    if sheet.startswith("'") and sheet.endswith("'"):
+        sheet = sheet[1:-1].replace("''", "'")
+    return sheet, cell.replace("$", "").upper()
+
+
+def _spill_text(ref: str, spills: SpillLookup) -> str:
+    sheet, cell = split_ref(ref)
+    target = spills(sheet, cell) or cell
+    prefix = ref.rpartition("!")[0]
+    return f"{prefix}!{target}" if prefix else target
+
+
+def _tokens(text: str) -> list[Token] | None:
+    """Tokens of ``text``; a typed spill reference ``A1#`` is read as Excel stores it, ANCHORARRAY(A1)."""
+    for attempt in (text, _SPILL_REF.sub(lambda m: f"_xlfn.ANCHORARRAY({m.group(1) or ''}{m.group(2)})", text)):
+        try:
+            return list(Tokenizer(attempt).items)
+        except TokenizerError:
+            continue
+    return None
+
+
+def prepare(text: str, ours: Collection[str], known: Collection[str], spills: SpillLookup) -> Prepared:
+    """Rewrite ``text`` (starting with ``=``) for the engine.
+
+    Parameters
+    ----------
+    text : str
+        The formula as openpyxl reads it.
+    ours : collection of str
+        Upper-case names of xl-var's functions.
+    known : collection of str
+        Upper-case names of every function the engine implements (``ours`` included).
+    spills : callable
+        Finds the range an anchor cell spills into.
+    """
+    tokens = _tokens(text)
+    if tokens is None:
+        return Prepared(text)
+    out: list[str] = []
+    unknown: list[str] = []
+    external = False
+    frames: list[bool] = []  # one per open function/parenthesis/array: is it an xl-var call?
+    last = ""  # "open", "sep" or "" (anything else) since the last non-blank token
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.type == Token.WSPACE:
+            out.append(tok.value)
+            i += 1
+            continue
+        in_ours = bool(frames) and frames[-1]
+        if tok.type == Token.FUNC and tok.subtype == Token.OPEN:
+            name = _ADDIN_PREFIX.sub("", tok.value[:-1]).upper()
+            if (name + "(" == _ANCHOR and i + 2 < len(tokens) and tokens[i + 1].subtype == Token.RANGE
+                    and tokens[i + 2].type == Token.FUNC and tokens[i + 2].subtype == Token.CLOSE):
+                out.append(_spill_text(tokens[i + 1].value, spills))
+                last = ""
+                i += 3
+                continue
+            is_ours = name in ours
+            if not is_ours and name not in known:
+                unknown.append(tok.value[:-1])
+            out.append(name + "(" if is_ours else tok.value)
+            frames.append(is_ours)
+            last = "open"
+        elif tok.type in (Token.PAREN, Token.ARRAY) and tok.subtype == Token.OPEN:
+            out.append(tok.value)
+            frames.append(False)
+            last = ""
+        elif tok.subtype == Token.CLOSE:
+            if in_ours and last == "sep":
+                out.append(f'"{BLANK}"')
+            out.append(tok.value)
+            if frames:
+                frames.pop()
+            last = ""
+        elif tok.type == Token.SEP and tok.subtype == Token.ARG:
+            if in_ours and last in ("open", "sep"):
+                out.append(f'"{BLANK}"')
+            out.append(tok.value)
+            last = "sep"
+        else:
+            external = external or (tok.subtype == Token.RANGE and tok.value.lstrip("'").startswith("["))
+            out.append(tok.value)
+            last = ""
+        i += 1
+    return Prepared("=" + "".join(out), tuple(dict.fromkeys(unknown)), external)
