@@ -43,6 +43,7 @@ import numpy as np
 import psutil
 
 from xl_var._validate import check_confidence, check_horizon, check_positive_int
+from xl_var.montecarlo.models import MODELS
 from xl_var_udfs.excel import ExcelError, opt_choice, opt_number, read_table, read_vector, reraise_as
 
 __all__ = [
@@ -70,8 +71,6 @@ SETTINGS_SHEET, RESULTS_SHEET = "xl-var settings", "xl-var MC"
 ENV_JOBS = "XLVAR_JOBS_DIR"
 BEAT = 0.5  # seconds between the worker's status writes (the status bar's refresh rate)
 ACTIVE = ("starting", "running")
-MODELS = {"normal": ("gaussian", "mvn"), "t": ("student", "student-t"), "t-copula": ("copula", "tcopula"),
-          "bootstrap": ("historical",), "fhs": ("filtered",)}
 
 
 def jobs_folder() -> Path:
