@@ -68,7 +68,7 @@ class DaskRunner:
                              f"distributed.Client; got {scheduler!r}")
         if scheduler.strip().lower() == "local":
             cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
-                                               dashboard_address=None)
+                                               dashboard_address=":0")
             client = distributed.Client(cluster)
             return cls(client, (client, cluster))
         try:
@@ -96,7 +96,7 @@ class DaskRunner:
         per_chunk = max(time.perf_counter() - t0, 1e-6)
         group = max(1, math.ceil(TASK_SECONDS / per_chunk))
         rest = chunks[1:]
-        remote_model = self.client.scatter(model, broadcast=True)
+        remote_model = self.client.scatter(model, broadcast=True, hash=False)
         futures = [self.client.submit(_task, remote_model, spec, rest[i:i + group], pure=False)
                    for i in range(0, len(rest), group)]
         done = distributed.as_completed(futures)

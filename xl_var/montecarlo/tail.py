@@ -138,8 +138,9 @@ class TailKeeper:
     """The ``capacity`` largest losses of a stream, with optional index and payload rows.
 
     Rows are offered in batches (already filtered by :attr:`threshold` or not: any
-    superset is fine). The keeper holds at most about ``2·capacity`` rows and prunes to
-    the top ``capacity`` by (loss descending, index ascending) when it grows beyond.
+    superset is fine). When it holds more than ``2·capacity + 1024`` rows it drops those
+    below the ``capacity``-th largest loss (an O(n) partition); :meth:`top` sorts once by
+    (loss descending, index ascending) and cuts to ``capacity``.
 
     Parameters
     ----------
@@ -190,13 +191,15 @@ class TailKeeper:
         return loss, np.concatenate(self._index), np.concatenate(self._payload)
 
     def _prune(self) -> None:
-        loss, index, payload = self.top()
-        self._loss = [loss]
+        """Drop everything below the ``capacity``-th largest loss (ties kept; no sorting)."""
+        loss, index, payload = self._arrays()
+        cut = float(np.partition(loss, loss.size - self.capacity)[loss.size - self.capacity])
+        keep = loss >= cut
+        self._loss = [loss[keep]]
         if index is not None and payload is not None:
-            self._index, self._payload = [index], [payload]
-        self._held = loss.size
-        if self._held >= self.capacity:
-            self.threshold = float(loss[-1])
+            self._index, self._payload = [index[keep]], [payload[keep]]
+        self._held = int(keep.sum())
+        self.threshold = cut
 
     def top(self) -> tuple[FloatArray, IntArray | None, NDArray[Any] | None]:
         """The kept rows, at most ``capacity``, sorted by loss descending then index ascending."""

@@ -1,0 +1,227 @@
+"""Monte Carlo runs: reproducibility, decomposition, histogram, progress, cancel, convergence, bad input."""
+
+import threading
+import time
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import xl_var as xv
+from xl_var.historical import component_es_scenarios, component_var_scenarios, kernel_bandwidth
+from xl_var.montecarlo import runner
+
+MODELS = ["normal", "t", "t-copula", "bootstrap", "fhs"]
+
+
+@pytest.fixture(scope="module")
+def panel():
+    rng = np.random.default_rng(11)
+    x = 0.5 * rng.standard_t(3, size=(500, 1)) + rng.standard_t(5, size=(500, 5))
+    return x * 0.01, np.array([0.3, -0.1, 0.25, 0.2, 0.35])
+
+
+FIELDS = ["var", "es", "var_se", "es_se", "var_ci", "es_ci", "component_var", "component_es", "hist_counts"]
+
+
+def same(a, b):
+    return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in FIELDS) and a.df == b.df
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_one_and_two_workers_bit_identical_and_components_add_up(panel, model):
+    x, w = panel
+    a = xv.monte_carlo(x, w, 50_000, model=model, confidence=(0.95, 0.99), horizon=2, seed=21, workers=1,
+                       chunk_size=2048)
+    b = xv.monte_carlo(x, w, 50_000, model=model, confidence=(0.95, 0.99), horizon=2, seed=21, workers=2,
+                       chunk_size=2048)
+    assert same(a, b)
+    assert a.component_var.sum() == pytest.approx(a.var[1], rel=1e-12)
+    assert a.component_es.sum() == pytest.approx(a.es[1], rel=1e-12)
+    assert a.scenarios == 50_000 and a.hist_counts.sum() == 50_000
+    assert np.all(a.es >= a.var) and a.var[1] > a.var[0]
+
+
+def test_same_seed_identical_other_seed_different(panel):
+    x, w = panel
+    a, b, c = (xv.monte_carlo(x, w, 20_000, model="t", seed=s, workers=2) for s in (5, 5, 6))
+    assert same(a, b)
+    assert not np.array_equal(a.var, c.var)
+    assert a.seed == 5 and a.model == "t" and a.confidence == (0.95, 0.99)
+
+
+def test_seed_none_reports_a_seed_that_reproduces_the_run(panel):
+    x, w = panel
+    a = xv.monte_carlo(x, w, 20_000, model="normal", seed=None)
+    b = xv.monte_carlo(x, w, 20_000, model="normal", seed=a.seed)
+    assert same(a, b)
+
+
+def test_matches_independent_recomputation_from_the_documented_seeding():
+    # normal model: chunk k draws float32 normals (rows × N) from SFC64(SeedSequence(seed, spawn_key=(k,)))
+    cov = np.array([[1.0, 0.3], [0.3, 2.0]]) * 1e-4
+    mean = np.array([1e-4, -2e-4])
+    w = np.array([0.6, 0.4])
+    s, chunk, seed = 30_000, 4096, 99
+    r = xv.monte_carlo(None, w, s, model="normal", confidence=(0.9, 0.99), cov=cov, mean=mean, seed=seed,
+                       chunk_size=chunk)
+    a = np.linalg.cholesky(cov)
+    z = np.vstack([
+        np.random.Generator(np.random.SFC64(np.random.SeedSequence(seed, spawn_key=(k,)))).standard_normal(
+            (min(chunk, s - k * chunk), 2), dtype=np.float32)
+        for k in range(-(-s // chunk))
+    ]).astype(np.float64)
+    pos = -(mean + z @ a.T) * w
+    loss = pos.sum(axis=1)
+    for i, c in enumerate((0.9, 0.99)):
+        var = np.quantile(loss, c)
+        assert r.var[i] == pytest.approx(var, rel=1e-6)
+        assert r.es[i] == pytest.approx(loss[loss > var].mean(), rel=1e-6)
+    var = np.quantile(loss, 0.99)
+    np.testing.assert_allclose(r.component_es, component_es_scenarios(loss, pos, var), rtol=1e-5)
+    bw = kernel_bandwidth(loss.std(ddof=1), s)
+    np.testing.assert_allclose(r.component_var, component_var_scenarios(loss, pos, var, bandwidth=bw), rtol=1e-4)
+    # histogram: the documented edges (expected loss ± 6 sd) and the counts of all scenarios
+    sd = np.sqrt(w @ cov @ w)
+    np.testing.assert_allclose(r.hist_edges[[0, -1]], -mean @ w + np.array([-6, 6]) * sd)
+    counts = np.histogram(np.clip(loss, r.hist_edges[0], r.hist_edges[-1]), bins=r.hist_edges)[0]
+    assert np.abs(r.hist_counts - counts).sum() <= 4  # float32 losses may sit on the other side of an edge
+
+
+def test_memory_stays_bounded():
+    # 2,000,000 scenarios × 20 assets would be 160 MB as float32; only the tail is kept
+    cov = np.eye(20) * 1e-4
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    r = xv.monte_carlo(None, np.full(20, 0.05), 2_000_000, model="normal", confidence=0.99, cov=cov, workers=2)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert r.scenarios == 2_000_000
+    assert peak < 40 * 2**20, peak
+
+
+def test_progress_reports_from_zero_to_total_in_the_calling_thread(panel):
+    x, w = panel
+    calls = []
+    caller = threading.get_ident()
+    r = xv.monte_carlo(x, w, 300_000, model="t", workers=2, chunk_size=4096,
+                       progress=lambda d, t: calls.append((d, t, threading.get_ident())))
+    assert calls[0][:2] == (0, 300_000) and calls[-1][:2] == (300_000, 300_000)
+    done = [c[0] for c in calls]
+    assert done == sorted(done)
+    assert {c[2] for c in calls} == {caller}
+    assert r.scenarios == 300_000
+
+
+def test_progress_is_throttled_but_due_every_quarter_second(monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr(runner.time, "monotonic", lambda: clock[0])
+    seen = []
+    mon = runner.Monitor(lambda d, t: seen.append(d), None, 10)
+    mon.tick(0)
+    clock[0] += 0.1
+    mon.tick(1)  # too soon
+    clock[0] += 0.2
+    mon.tick(2)  # 0.3 s after the last call: due
+    mon.tick(3, force=True)
+    assert seen == [0, 2, 3]
+    assert runner.PROGRESS_EVERY <= 0.5 and runner.POLL <= 0.5
+
+
+def test_cancel_before_start_and_during_a_run(panel):
+    x, w = panel
+    ev = threading.Event()
+    ev.set()
+    with pytest.raises(xv.Cancelled):
+        xv.monte_carlo(x, w, 100_000, model="normal", cancel=ev)
+    # during: a run that would take far longer than the check interval stops soon after the event
+    ev = threading.Event()
+    state = {}
+
+    def progress(done, total):
+        if done > 0 and "set" not in state:
+            state["set"] = time.perf_counter()
+            ev.set()
+        state["last"] = done
+
+    with pytest.raises(xv.Cancelled, match="cancelled"):
+        xv.monte_carlo(x, w, 500_000_000, model="t-copula", workers=2, progress=progress, cancel=ev)
+    stopped = time.perf_counter() - state["set"]
+    assert state["last"] < 500_000_000
+    assert stopped < 2.0, stopped  # design: ≤ 0.1 s poll + one chunk (~10 ms); slack for a loaded CI box
+
+
+def test_convergence_mode_stops_at_target_and_is_reproducible(panel):
+    x, w = panel
+    kw = dict(model="normal", confidence=(0.95, 0.99), target_rse=0.01, chunk_size=2048, seed=3)
+    a = xv.monte_carlo(x, w, 4096, workers=1, **kw)
+    b = xv.monte_carlo(x, w, 4096, workers=2, **kw)
+    assert same(a, b) and a.scenarios == b.scenarios
+    assert a.converged is True
+    assert a.var_se[1] / a.var[1] <= 0.01
+    assert a.scenarios > 4096 and a.scenarios % 2048 == 0
+    capped = xv.monte_carlo(x, w, 4096, max_scenarios=10_000, **kw)
+    assert capped.converged is False and capped.scenarios == 10_000
+    assert xv.monte_carlo(x, w, 4096, model="normal").converged is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"model": "garch"}, "model must be one of 'normal', 't', 't-copula', 'bootstrap', 'fhs'"),
+        ({"confidence": 0.05}, "did you mean 0.95"),
+        ({"confidence": []}, "confidence is empty"),
+        ({"horizon": 0}, "horizon"),
+        ({"scenarios": 500, "confidence": 0.99}, "scenarios must be at least 1,000"),
+        ({"scenarios": 2.5}, "scenarios must be"),
+        ({"workers": 0}, "workers"),
+        ({"seed": -1}, "seed"),
+        ({"seed": 1.5}, "seed"),
+        ({"df": 2.0, "model": "t"}, "df must be"),
+        ({"df": 5.0, "model": "bootstrap"}, "df applies to models"),
+        ({"sobol": True, "model": "t-copula"}, "sobol=True is available"),
+        ({"sobol": True, "model": "normal", "chunk_size": 3000}, "power of two"),
+        ({"progress": 3}, "progress must be"),
+        ({"cancel": object()}, "cancel must have an is_set"),
+        ({"target_rse": 0}, "target_rse"),
+        ({"max_scenarios": 10**6}, "pass target_rse too"),
+        ({"target_rse": 0.01, "max_scenarios": 100}, "max_scenarios"),
+        ({"lam": 1.5, "model": "fhs"}, "lam"),
+        ({"bins": 0}, "bins"),
+        ({"mean": [0, 0, 0, 0, 0]}, "mean= goes with cov="),
+    ],
+)
+def test_bad_inputs_name_the_argument(panel, kwargs, match):
+    x, w = panel
+    args = {"scenarios": 10_000, **kwargs}
+    with pytest.raises(xv.XlVarError, match=match):
+        xv.monte_carlo(x, w, **args)
+
+
+def test_bad_data_inputs(panel):
+    x, w = panel
+    with pytest.raises(xv.XlVarError, match="weights has 3 entries"):
+        xv.monte_carlo(x, w[:3], 10_000)
+    bad = x.copy()
+    bad[4, 2] = np.nan
+    with pytest.raises(xv.XlVarError, match="row 5, column 3"):
+        xv.monte_carlo(bad, w, 10_000)
+    assert xv.monte_carlo(bad, w, 10_000, missing="drop", model="bootstrap").scenarios == 10_000
+    with pytest.raises(xv.XlVarError, match="returns is None"):
+        xv.monte_carlo(None, w, 10_000, model="normal")
+    with pytest.raises(xv.XlVarError, match="cov= is for normal and t"):
+        xv.monte_carlo(None, w, 10_000, model="bootstrap", cov=np.eye(5))
+    with pytest.raises(xv.XlVarError, match="either returns or cov"):
+        xv.monte_carlo(x, w, 10_000, model="normal", cov=np.eye(5))
+    with pytest.raises(xv.XlVarError, match="df is required"):
+        xv.monte_carlo(None, w, 10_000, model="t", cov=np.eye(5))
+    with pytest.raises(xv.XlVarError, match="cov must be 5×5"):
+        xv.monte_carlo(None, w, 10_000, model="normal", cov=np.eye(4))
+    with pytest.raises(xv.XlVarError, match="symmetric"):
+        xv.monte_carlo(None, w, 10_000, model="normal", cov=np.eye(5) + np.triu(np.ones((5, 5)), 1) * 0.1)
+    with pytest.raises(xv.XlVarError, match="positive semi-definite"):
+        xv.monte_carlo(None, w, 10_000, model="normal", cov=np.eye(5) - 0.5)
+    with pytest.raises(xv.XlVarError, match="zero variance"):
+        xv.monte_carlo(x, np.zeros(5), 10_000, model="normal")
+    with pytest.raises(xv.XlVarError, match="usable rows"):
+        xv.monte_carlo(x[:3], w, 10_000, model="bootstrap", horizon=5)
