@@ -18,7 +18,7 @@ from xl_var_cli.errors import CliError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS = ["var", "addin"]
+COMMANDS = ["var", "mc", "addin", "refresh", "report", "demo"]
 
 
 def build_parser() -> argparse.ArgumentParser:

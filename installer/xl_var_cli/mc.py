@@ -1,0 +1,200 @@
+"""``xl-var mc``: Monte Carlo VaR and ES with standard errors and the component table.
+
+Progress is drawn on stderr (rich) only when stderr is a terminal; the result goes to
+stdout as a readable table, ``--json`` or ``--csv`` (one tidy table: measure, asset,
+confidence, value, se, ci_low, ci_high). Ctrl-C cancels the run cleanly: it stops within
+half a second and exits 130 without a traceback (a second Ctrl-C interrupts at once).
+Without ``--returns`` it uses the bundled synthetic sample portfolio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+import numpy as np
+
+import xl_var as xv
+from workbooks import SAMPLE_RETURNS, SAMPLE_WEIGHTS
+from xl_var_cli.datafiles import read_returns, read_weights
+
+__all__ = ["add_parser", "parse_confidence", "parse_count", "run"]
+
+
+def parse_count(text: str) -> int:
+    """A whole number written as ``1000000``, ``1e6`` or ``1,000,000``."""
+    try:
+        value = float(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number such as 1e6, got {text!r}") from None
+    if not value.is_integer() or value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1 such as 1e6, got {text!r}")
+    return int(value)
+
+
+def parse_confidence(values: list[str] | None) -> tuple[float, ...]:
+    """Confidence levels from repeated options and/or comma lists; ``99%`` means 0.99."""
+    if not values:
+        return (0.95, 0.99)
+    out = []
+    for item in (part.strip() for v in values for part in v.split(",")):
+        if not item:
+            continue
+        try:
+            out.append(float(item[:-1]) / 100.0 if item.endswith("%") else float(item))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"--confidence: {item!r} is not a number such as 0.99") from None
+    return tuple(out)
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("mc", help="Monte Carlo VaR and ES with standard errors and components",
+                       description=__doc__)
+    p.add_argument("--returns", default=str(SAMPLE_RETURNS), help="returns CSV/xlsx (default: bundled sample)")
+    p.add_argument("--weights", default=str(SAMPLE_WEIGHTS), help="weights CSV/xlsx (default: bundled sample)")
+    p.add_argument("--model", default="t", help="normal, t, t-copula, bootstrap or fhs (default t)")
+    p.add_argument("--scenarios", type=parse_count, default=1_000_000, help="number of scenarios, e.g. 1e6")
+    p.add_argument("--confidence", action="append", metavar="C",
+                   help="confidence level(s): repeat or give a comma list, e.g. 0.95,0.99 (default both)")
+    p.add_argument("--horizon", type=int, default=1, help="horizon in periods of the returns")
+    p.add_argument("--seed", type=int, default=12345, help="seed (same seed, same result)")
+    p.add_argument("--workers", type=int, default=None, help="threads (default: all CPUs)")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address, or 'local' (needs xl-var[dask])")
+    p.add_argument("--df", type=float, default=None, help="degrees of freedom for t and t-copula (default fitted)")
+    p.add_argument("--sobol", action="store_true", help="scrambled Sobol draws (normal, t)")
+    p.add_argument("--target-rse", type=float, default=None,
+                   help="run until VaR's relative standard error is at most this, e.g. 0.01")
+    p.add_argument("--max-scenarios", type=parse_count, default=None, help="cap for --target-rse")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    out.add_argument("--csv", action="store_true", help="print one tidy CSV table")
+    p.set_defaults(func=run)
+
+
+@contextmanager
+def _ctrl_c_cancels() -> Iterator[threading.Event]:
+    """SIGINT sets the returned event (the run's cancel token); a second SIGINT interrupts."""
+    event = threading.Event()
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if event.is_set():
+            signal.default_int_handler(signum, frame)
+        event.set()
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield event
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("xl-var MC"), BarColumn(), TaskProgressColumn(),
+                  TextColumn("{task.completed:,.0f} scenarios"), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("mc", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def result_rows(res: xv.MCResult, assets: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The tidy table of ``--csv``: VaR and ES per confidence, then components at the highest."""
+    rows: list[dict[str, Any]] = []
+    label = {"var": "VaR", "es": "ES"}
+    for i, c in enumerate(res.confidence):
+        for m in ("var", "es"):
+            ci = getattr(res, f"{m}_ci")[i]
+            rows.append({"measure": label[m], "asset": "portfolio", "confidence": c,
+                         "value": float(getattr(res, m)[i]), "se": float(getattr(res, f"{m}_se")[i]),
+                         "ci_low": float(ci[0]), "ci_high": float(ci[1])})
+    top = max(res.confidence)
+    for m in ("var", "es"):
+        for a, v in zip(assets, getattr(res, f"component_{m}"), strict=True):
+            rows.append({"measure": f"component {label[m]}", "asset": a, "confidence": top, "value": float(v),
+                         "se": "", "ci_low": "", "ci_high": ""})
+    return rows
+
+
+def _as_json(res: xv.MCResult, assets: tuple[str, ...], weights: np.ndarray) -> str:
+    top = int(np.argmax(res.confidence))
+    return json.dumps({
+        "model": res.model, "df": res.df, "scenarios": res.scenarios, "seed": res.seed, "horizon": res.horizon,
+        "sobol": res.sobol, "converged": res.converged, "elapsed": res.elapsed,
+        "levels": [{"confidence": c, "var": float(res.var[i]), "var_se": float(res.var_se[i]),
+                    "var_ci": [float(x) for x in res.var_ci[i]], "es": float(res.es[i]),
+                    "es_se": float(res.es_se[i]), "es_ci": [float(x) for x in res.es_ci[i]]}
+                   for i, c in enumerate(res.confidence)],
+        "components": {"confidence": res.confidence[top],
+                       "assets": [{"asset": a, "weight": float(w), "component_var": float(cv),
+                                   "component_es": float(ce)}
+                                  for a, w, cv, ce in zip(assets, weights, res.component_var, res.component_es,
+                                                          strict=True)]},
+        "histogram": {"edges": res.hist_edges.tolist(), "counts": res.hist_counts.tolist()},
+    }, indent=2)
+
+
+def _print_table(res: xv.MCResult, assets: tuple[str, ...], weights: np.ndarray, source: str) -> None:
+    df = f" (df {res.df:.3g})" if res.df is not None else ""
+    print(f"{source}: model {res.model}{df}, {res.scenarios:,} scenarios, seed {res.seed}, "
+          f"horizon {res.horizon}, {res.elapsed:.2f} s")
+    print(f"\n{'confidence':<12}{'VaR':>12}{'± se':>11}{'95% interval':>26}{'ES':>12}{'± se':>11}{'95% interval':>26}")
+    for i, c in enumerate(res.confidence):
+        vlo, vhi = res.var_ci[i]
+        elo, ehi = res.es_ci[i]
+        print(f"{c:<12.2%}{res.var[i]:>12.6f}{res.var_se[i]:>11.2e}{f'[{vlo:.6f}, {vhi:.6f}]':>26}"
+              f"{res.es[i]:>12.6f}{res.es_se[i]:>11.2e}{f'[{elo:.6f}, {ehi:.6f}]':>26}")
+    top = int(np.argmax(res.confidence))
+    es = res.es[top]
+    print(f"\nComponents at {res.confidence[top]:.2%}")
+    print(f"{'asset':<14}{'weight':>10}{'component VaR':>15}{'component ES':>15}{'% of ES':>10}")
+    for a, w, cv, ce in zip(assets, weights, res.component_var, res.component_es, strict=True):
+        print(f"{a:<14}{w:>10.4f}{cv:>15.6f}{ce:>15.6f}{ce / es:>10.2%}")
+    print(f"{'Total':<14}{weights.sum():>10.4f}{res.component_var.sum():>15.6f}{res.component_es.sum():>15.6f}"
+          f"{1:>10.2%}")
+
+
+def run(args: argparse.Namespace) -> int:
+    data = read_returns(args.returns)
+    weights = read_weights(args.weights, data.assets)
+    try:
+        confidence = parse_confidence(args.confidence)
+    except argparse.ArgumentTypeError as exc:
+        print(f"xl-var mc: error: {exc}", file=sys.stderr)
+        return 2
+    with _ctrl_c_cancels() as cancel:
+        print(f"xl-var mc: {args.scenarios:,} scenarios, model {args.model}, {len(data.assets)} assets "
+              f"(Ctrl-C cancels)", file=sys.stderr, flush=True)
+        try:
+            with _progress_bar(sys.stderr.isatty()) as progress:
+                res = xv.monte_carlo(data.values, weights, args.scenarios, model=args.model, confidence=confidence,
+                                     horizon=args.horizon, seed=args.seed, workers=args.workers, progress=progress,
+                                     cancel=cancel, df=args.df, sobol=args.sobol, target_rse=args.target_rse,
+                                     max_scenarios=args.max_scenarios, scheduler=args.scheduler)
+        except xv.Cancelled as exc:
+            print(f"xl-var mc: {exc}", file=sys.stderr)
+            return 130
+    if args.json:
+        print(_as_json(res, data.assets, weights))
+    elif args.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=["measure", "asset", "confidence", "value", "se", "ci_low",
+                                                        "ci_high"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(result_rows(res, data.assets))
+    else:
+        _print_table(res, data.assets, weights, args.returns)
+    return 0

@@ -1,0 +1,140 @@
+"""``xl-var mc``: engine numbers in table/JSON/CSV form, confidence parsing, Ctrl-C, progress on a terminal."""
+
+import csv
+import io
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+
+import xl_var as xv
+from workbooks import SAMPLE_RETURNS, SAMPLE_WEIGHTS
+from xl_var_cli.main import main
+from xl_var_cli.mc import parse_confidence, parse_count
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in (".", "installer", "udfs"))}
+
+
+@pytest.fixture(scope="module")
+def sample():
+    r = pd.read_csv(SAMPLE_RETURNS, index_col=0)
+    w = pd.read_csv(SAMPLE_WEIGHTS).set_index("Asset")["Weight"].reindex(r.columns).to_numpy()
+    return r.to_numpy(), w, tuple(r.columns)
+
+
+def test_json_is_the_engine_result_and_near_the_closed_form(capsys, sample):
+    x, w, assets = sample
+    assert main(["mc", "--model", "normal", "--scenarios", "200,000", "--confidence", "0.99", "--seed", "3",
+                 "--workers", "2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    res = xv.monte_carlo(x, w, 200_000, model="normal", confidence=0.99, seed=3)
+    lvl = out["levels"][0]
+    assert lvl["var"] == res.var[0] and lvl["es"] == res.es[0] and lvl["var_ci"] == list(res.var_ci[0])
+    z = norm.ppf(0.99)
+    sd, mu = np.sqrt(w @ np.cov(x, rowvar=False) @ w), x.mean(0) @ w
+    assert abs(lvl["var"] - (sd * z - mu)) < 3 * lvl["var_se"]
+    assert abs(lvl["es"] - (sd * norm.pdf(z) / 0.01 - mu)) < 3 * lvl["es_se"]
+    comps = out["components"]["assets"]
+    assert [c["asset"] for c in comps] == list(assets)
+    assert sum(c["component_es"] for c in comps) == pytest.approx(lvl["es"], rel=1e-12)
+    assert sum(out["histogram"]["counts"]) == out["scenarios"] == 200_000
+
+
+def test_csv_is_one_tidy_table(capsys):
+    assert main(["mc", "--model", "bootstrap", "--scenarios", "5e4", "--confidence", "0.9",
+                 "--confidence", "95%,0.99", "--csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    totals = [r for r in rows if r["asset"] == "portfolio"]
+    assert [(r["measure"], float(r["confidence"])) for r in totals] == [
+        ("VaR", 0.9), ("ES", 0.9), ("VaR", 0.95), ("ES", 0.95), ("VaR", 0.99), ("ES", 0.99)]
+    comp_es = [float(r["value"]) for r in rows if r["measure"] == "component ES"]
+    assert len(comp_es) == 6
+    assert sum(comp_es) == pytest.approx(float(totals[-1]["value"]), rel=1e-12)
+    for r in totals:
+        assert float(r["ci_low"]) <= float(r["value"]) <= float(r["ci_high"])
+
+
+def test_table_output(capsys):
+    assert main(["mc", "--scenarios", "5e4", "--model", "t-copula", "--horizon", "5"]) == 0
+    cap = capsys.readouterr()
+    assert "model t-copula" in cap.out and "Total" in cap.out and "BTC" in cap.out and "95% interval" in cap.out
+    assert "Ctrl-C cancels" in cap.err and "xl-var MC" not in cap.err  # no progress bar off a terminal
+
+
+def test_option_parsing_and_bad_input(capsys):
+    assert parse_confidence(["0.9", "95%, 0.99"]) == (0.9, 0.95, 0.99)
+    assert parse_confidence(None) == (0.95, 0.99)
+    assert parse_count("1e6") == parse_count("1,000,000") == 1_000_000
+    assert main(["mc", "--confidence", "0.05", "--scenarios", "1e4"]) == 2
+    assert "did you mean 0.95?" in capsys.readouterr().err
+    assert main(["mc", "--model", "garch", "--scenarios", "1e4"]) == 2
+    assert "model must be one of" in capsys.readouterr().err
+    assert main(["mc", "--confidence", "high"]) == 2
+    assert "'high' is not a number" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["mc", "--scenarios", "2.5"])
+    with pytest.raises(SystemExit):
+        main(["mc", "--json", "--csv"])
+
+
+def _start(args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "xl_var_cli.main", "mc", *args], cwd=ROOT, env=ENV, **kw)
+
+
+def _wait_for(stream_fd, marker, timeout=60.0):
+    buf, end = b"", time.monotonic() + timeout
+    while marker not in buf and time.monotonic() < end:
+        ready, _, _ = select.select([stream_fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(stream_fd, 4096)
+            except OSError:  # pty closed
+                break
+            if not chunk:
+                break
+            buf += chunk
+    return buf
+
+
+def test_ctrl_c_cancels_cleanly():
+    proc = _start(["--scenarios", "1e8", "--model", "normal", "--workers", "2"],
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        seen = _wait_for(proc.stderr.fileno(), b"Ctrl-C cancels")
+        assert b"Ctrl-C cancels" in seen
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    err = seen + err
+    assert proc.returncode == 130, err
+    assert b"cancelled after" in err and b"Traceback" not in err
+    assert out == b""
+
+
+def test_progress_bar_on_a_terminal():
+    leader, follower = pty.openpty()
+    proc = _start(["--scenarios", "3e7", "--model", "normal", "--workers", "2"], stdout=subprocess.PIPE,
+                  stderr=follower)
+    os.close(follower)
+    try:
+        seen = _wait_for(leader, b"(never printed)", timeout=60)  # everything until the process closes the pty
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        os.close(leader)
+    assert proc.returncode == 0
+    assert b"xl-var MC" in seen  # rich's bar, drawn on the terminal only
+    assert b"Components at" in out and b"xl-var MC" not in out
