@@ -6,22 +6,15 @@ import math
 import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from threadpoolctl import threadpool_limits
 
-from xl_var._validate import (
-    as_matrix,
-    as_vector,
-    check_confidence,
-    check_horizon,
-    check_lambda,
-    check_positive_int,
-    choose,
-    clean_returns,
-)
+from xl_var._inputs import _check_cov, _check_df, check_variance, vector
+from xl_var._validate import check_confidence, check_horizon, check_lambda, check_positive_int, choose, clean_returns
 from xl_var.errors import XlVarError
 from xl_var.montecarlo.chunks import HIST_HALF_WIDTH, RunSpec, row_capacity
 from xl_var.montecarlo.models import MODELS, build_model
@@ -37,6 +30,8 @@ FloatArray = NDArray[np.float64]
 DEFAULT_MAX_SCENARIOS = 10_000_000
 #: Fewest scenarios beyond the VaR at the highest confidence.
 MIN_TAIL = 10
+#: Fewest h-period observations to fit a t (df) or a t copula.
+MIN_FIT_OBS = 10
 _ELEMENTS_PER_CHUNK = 2**20
 
 
@@ -52,30 +47,10 @@ def _confidences(confidence: Any) -> tuple[float, ...]:
     return tuple(check_confidence(c) for c in items)
 
 
-def _cov_inputs(cov: ArrayLike, mean: ArrayLike | None, n: int) -> tuple[FloatArray, FloatArray | None]:
-    c = as_matrix(cov, "cov")
-    if c.shape != (n, n):
-        raise XlVarError(f"cov must be {n}×{n} (one row and column per weight); got {c.shape[0]}×{c.shape[1]}")
-    scale = max(float(np.abs(c).max()), 1e-300)
-    if not np.allclose(c, c.T, rtol=0.0, atol=1e-10 * scale):
-        raise XlVarError("cov must be symmetric: pass (cov + cov.T) / 2 if it is off by rounding")
-    c = 0.5 * (c + c.T)
-    if float(np.linalg.eigvalsh(c)[0]) < -1e-10 * scale:
-        raise XlVarError("cov is not positive semi-definite: repair it (e.g. nearest_correlation on its correlation)")
-    m = None if mean is None else as_vector(mean, "mean", size=n)
-    return c, m
-
-
-def _df(df: Any) -> float | None:
-    if df is None:
-        return None
-    try:
-        x = float(df)
-    except (TypeError, ValueError):
-        raise XlVarError("df must be a number of degrees of freedom above 2, e.g. 5") from None
-    if not math.isfinite(x) or x <= 2.0:
-        raise XlVarError(f"df must be a number of degrees of freedom above 2, e.g. 5; got {df!r}")
-    return x
+def _position_scale(run: _Inputs) -> float:
+    """:math:`\\sum_i |w_i|\\sigma_i`, the size against which a zero portfolio variance is judged."""
+    var = run.returns.var(axis=0) if run.returns is not None else np.diag(np.asarray(run.cov))
+    return float(np.abs(run.weights) @ np.sqrt(np.clip(var, 0.0, None)))
 
 
 def _seed(seed: Any) -> int:
@@ -86,11 +61,92 @@ def _seed(seed: Any) -> int:
     return int(seed)
 
 
-def _callbacks(progress: Any, cancel: Any) -> None:
+@dataclass(frozen=True)
+class _Inputs:
+    """Validated arguments of one :func:`monte_carlo` call."""
+
+    model: str
+    returns: FloatArray | None
+    weights: FloatArray
+    cov: FloatArray | None
+    mean: FloatArray | None
+    confidence: tuple[float, ...]
+    horizon: int
+    scenarios: int
+    cap: int
+    target_rse: float | None
+    seed: int
+    workers: int
+    chunk_size: int
+    df: float | None
+    lam: float
+    sobol: bool
+    bins: int
+
+
+def _validate(returns: Any, weights: Any, scenarios: Any, model: Any, confidence: Any, horizon: Any, seed: Any,
+              workers: Any, progress: Any, cancel: Any, *, cov: Any, mean: Any, df: Any, lam: Any, sobol: Any,
+              chunk_size: Any, target_rse: Any, max_scenarios: Any, bins: Any, missing: Any) -> _Inputs:
+    """Check every argument once; raise XlVarError naming the argument and the fix."""
+    name = choose(model, "model", MODELS)
+    confs = _confidences(confidence)
+    h = check_horizon(horizon)
+    s = check_positive_int(scenarios, "scenarios")
     if progress is not None and not callable(progress):
         raise XlVarError("progress must be a function progress(done, total) or None")
     if cancel is not None and not callable(getattr(cancel, "is_set", None)):
         raise XlVarError("cancel must have an is_set() method (e.g. threading.Event) or be None")
+    if df is not None and name not in ("t", "t-copula"):
+        raise XlVarError(f"df applies to models 't' and 't-copula' (got model='{name}'): leave df out")
+    nu = _check_df(df, "t")
+    if sobol and name not in ("normal", "t"):
+        raise XlVarError(f"sobol=True is available for models 'normal' and 't', not '{name}'")
+    r = cov_ = mean_ = None
+    if returns is None:
+        if name not in ("normal", "t"):
+            raise XlVarError(f"model '{name}' simulates from returns: give returns, or use model 'normal' or "
+                             "'t' with cov=")
+        if cov is None:
+            raise XlVarError("give returns (a T×N table), or returns=None with cov= (an N×N covariance)")
+        if name == "t" and nu is None:
+            raise XlVarError("model 't' with cov= needs df= (degrees of freedom above 2): there is no return "
+                             "series to fit it to")
+        w = vector(weights, "weights", None, "")
+        cov_ = _check_cov(cov, w.size)
+        mean_ = None if mean is None else vector(mean, "mean", w.size, f"cov is {w.size}×{w.size}")
+    else:
+        if cov is not None or mean is not None:
+            raise XlVarError("cov= and mean= replace returns: pass returns=None to use them, or leave them out")
+        fits = name == "t-copula" or (name == "t" and nu is None)
+        r = clean_returns(returns, missing=missing, min_obs=h - 1 + (MIN_FIT_OBS if fits else 2), method=name)
+        w = vector(weights, "weights", r.shape[1], f"returns has {r.shape[1]} columns")
+    chunk = _default_chunk_size(w.size) if chunk_size is None else check_positive_int(chunk_size, "chunk_size")
+    if sobol and chunk & (chunk - 1):
+        raise XlVarError(f"chunk_size must be a power of two with sobol=True (e.g. 8192); got {chunk}")
+    rse = None
+    cap = s
+    if target_rse is not None:
+        try:
+            rse = float(target_rse)
+        except (TypeError, ValueError):
+            rse = math.nan
+        if not 0.0 < rse < 1.0:
+            raise XlVarError(f"target_rse must be a relative error between 0 and 1, e.g. 0.01; got {target_rse!r}")
+        cap = check_positive_int(DEFAULT_MAX_SCENARIOS if max_scenarios is None else max_scenarios, "max_scenarios")
+        if cap < s:
+            raise XlVarError(f"max_scenarios ({cap:,}) must be at least scenarios ({s:,})")
+    elif max_scenarios is not None:
+        raise XlVarError("max_scenarios caps a convergence run: pass target_rse too, or leave it out")
+    c_max = max(confs)
+    if s * (1.0 - c_max) < MIN_TAIL:
+        raise XlVarError(f"scenarios must be at least {math.ceil(MIN_TAIL / (1.0 - c_max)):,} for confidence "
+                         f"{c_max:g} (at least {MIN_TAIL} beyond the VaR); got {s:,}")
+    return _Inputs(
+        model=name, returns=r, weights=w, cov=cov_, mean=mean_, confidence=confs, horizon=h, scenarios=s, cap=cap,
+        target_rse=rse, seed=_seed(seed),
+        workers=check_positive_int(workers, "workers") if workers is not None else (os.cpu_count() or 1),
+        chunk_size=chunk, df=nu, lam=check_lambda(lam), sobol=bool(sobol), bins=check_positive_int(bins, "bins"),
+    )
 
 
 def monte_carlo(
@@ -204,76 +260,27 @@ def monte_carlo(
     Glasserman, P. (2003), *Monte Carlo Methods in Financial Engineering*, Springer, §9.
     """
     start = time.perf_counter()
-    name = choose(model, "model", MODELS)
-    confs = _confidences(confidence)
-    h = check_horizon(horizon)
-    s = check_positive_int(scenarios, "scenarios")
-    seed_ = _seed(seed)
-    n_workers = check_positive_int(workers, "workers") if workers is not None else (os.cpu_count() or 1)
-    _callbacks(progress, cancel)
-    df_ = _df(df)
-    lam_ = check_lambda(lam)
-    n_bins = check_positive_int(bins, "bins")
-    if cov is not None or returns is None:
-        if name not in ("normal", "t"):
-            raise XlVarError(f"model '{name}' simulates from returns: pass returns (cov= is for normal and t)")
-        if cov is None:
-            raise XlVarError("returns is None: pass returns, or cov= (and mean=) for the normal and t models")
-        if returns is not None:
-            raise XlVarError("pass either returns or cov=, not both")
-        if name == "t" and df_ is None:
-            raise XlVarError("df is required for model 't' with cov= (there are no returns to fit it to)")
-        w = as_vector(weights, "weights")
-        cov_, mean_ = _cov_inputs(cov, mean, w.size)
-        r = None
-    else:
-        if mean is not None:
-            raise XlVarError("mean= goes with cov=; with returns the sample mean is used")
-        r = clean_returns(returns, missing=missing, min_obs=h + 2, method=name)
-        w = as_vector(weights, "weights", size=r.shape[1])
-        cov_, mean_ = None, None
-    if df_ is not None and name not in ("t", "t-copula"):
-        raise XlVarError(f"df applies to models 't' and 't-copula', not '{name}'")
-    if sobol and name not in ("normal", "t"):
-        raise XlVarError(f"sobol=True is available for models 'normal' and 't', not '{name}'")
-    chunk = _default_chunk_size(w.size) if chunk_size is None else check_positive_int(chunk_size, "chunk_size")
-    if sobol and chunk & (chunk - 1):
-        raise XlVarError(f"chunk_size must be a power of two with sobol=True (e.g. 8192); got {chunk}")
-    if target_rse is not None:
-        try:
-            rse = float(target_rse)
-        except (TypeError, ValueError):
-            rse = math.nan
-        if not 0.0 < rse < 1.0:
-            raise XlVarError(f"target_rse must be a relative error between 0 and 1, e.g. 0.01; got {target_rse!r}")
-        cap = check_positive_int(DEFAULT_MAX_SCENARIOS if max_scenarios is None else max_scenarios, "max_scenarios")
-        if cap < s:
-            raise XlVarError(f"max_scenarios ({cap:,}) must be at least scenarios ({s:,})")
-    else:
-        rse, cap = None, s
-        if max_scenarios is not None:
-            raise XlVarError("max_scenarios caps a convergence run: pass target_rse too")
-    c_max = max(confs)
-    if s * (1.0 - c_max) < MIN_TAIL:
-        need = math.ceil(MIN_TAIL / (1.0 - c_max))
-        raise XlVarError(f"scenarios must be at least {need:,} for confidence {c_max:g}; got {s:,}")
-
+    run = _validate(returns, weights, scenarios, model, confidence, horizon, seed, workers, progress, cancel,
+                    cov=cov, mean=mean, df=df, lam=lam, sobol=sobol, chunk_size=chunk_size, target_rse=target_rse,
+                    max_scenarios=max_scenarios, bins=bins, missing=missing)
     runner: ChunkRunner
     with threadpool_limits(limits=1, user_api="blas"):  # one BLAS thread: same rounding on every worker
-        mc = build_model(name, r, w, h, cov=cov_, mean=mean_, df=df_, lam=lam_, sobol=bool(sobol))
-        if not mc.scale > 1e-14 * max(float(np.abs(w).sum()), 1e-300):
-            raise XlVarError("the portfolio has zero variance under this model: check weights and returns")
+        mc = build_model(run.model, run.returns, run.weights, run.horizon, cov=run.cov, mean=run.mean, df=run.df,
+                         lam=run.lam, sobol=run.sobol)
+        check_variance(mc.scale, math.sqrt(run.horizon) * _position_scale(run), f"model '{run.model}'")
         lo, hi = mc.centre - HIST_HALF_WIDTH * mc.scale, mc.centre + HIST_HALF_WIDTH * mc.scale
-        spec = RunSpec(seed_, chunk, cap, max(tail_size(cap, c) for c in confs) + 16, row_capacity(cap, c_max),
-                       np.linspace(lo, hi, n_bins + 1))
-        monitor = Monitor(progress, cancel, min(cap, s))
+        spec = RunSpec(run.seed, run.chunk_size, run.cap, max(tail_size(run.cap, c) for c in run.confidence) + 16,
+                       row_capacity(run.cap, max(run.confidence)), np.linspace(lo, hi, run.bins + 1))
+        monitor = Monitor(progress, cancel, run.scenarios)
         if scheduler is not None:
             from xl_var.montecarlo.dask_backend import DaskRunner
 
-            with DaskRunner.connect(scheduler, n_workers) as runner:
-                acc, summary, converged = execute(mc, spec, runner, monitor, confs, s, rse)
+            with DaskRunner.connect(scheduler, run.workers) as runner:
+                acc, summary, converged = execute(mc, spec, runner, monitor, run.confidence, run.scenarios,
+                                                  run.target_rse)
         else:
-            acc, summary, converged = execute(mc, spec, ThreadRunner(n_workers), monitor, confs, s, rse)
+            acc, summary, converged = execute(mc, spec, ThreadRunner(run.workers), monitor, run.confidence,
+                                              run.scenarios, run.target_rse)
     st = summary.stats
     return MCResult(
         var=np.array([x.var for x in st]),
@@ -284,14 +291,14 @@ def monte_carlo(
         es_ci=np.array([x.es_ci for x in st]),
         component_var=summary.component_var,
         component_es=summary.component_es,
-        confidence=confs,
-        horizon=h,
-        seed=seed_,
+        confidence=run.confidence,
+        horizon=run.horizon,
+        seed=run.seed,
         scenarios=acc.scenarios,
-        model=name,
+        model=run.model,
         df=getattr(mc, "df", None),
-        sobol=bool(sobol),
-        chunk_size=chunk,
+        sobol=run.sobol,
+        chunk_size=run.chunk_size,
         converged=converged,
         hist_edges=spec.edges,
         hist_counts=acc.counts,
