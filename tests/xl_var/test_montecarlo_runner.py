@@ -151,6 +151,21 @@ def test_cancel_before_start_and_during_a_run(panel):
     assert stopped < 2.0, stopped  # design: ≤ 0.1 s poll + one chunk (~10 ms); slack for a loaded CI box
 
 
+def test_cancel_reaches_into_the_copula_fit(panel, monkeypatch):
+    from xl_var.montecarlo import marginals
+
+    evaluations = []
+    real = marginals._profile
+    monkeypatch.setattr(marginals, "_profile", lambda *a: evaluations.append(1) or real(*a))
+    x, w = panel
+    ev = threading.Event()
+    with pytest.raises(xv.Cancelled):
+        xv.monte_carlo(x, w, 100_000, model="t-copula", cancel=ev, progress=lambda d, t: ev.set())
+    assert evaluations == []  # stopped before the first likelihood evaluation
+    xv.monte_carlo(x, w, 10_000, model="t-copula")
+    assert len(evaluations) > 5  # the fit does evaluate the likelihood when not cancelled
+
+
 def test_convergence_mode_stops_at_target_and_is_reproducible(panel):
     x, w = panel
     kw = dict(model="normal", confidence=(0.95, 0.99), target_rse=0.01, chunk_size=2048, seed=3)

@@ -265,13 +265,14 @@ def monte_carlo(
                     max_scenarios=max_scenarios, bins=bins, missing=missing)
     runner: ChunkRunner
     with threadpool_limits(limits=1, user_api="blas"):  # one BLAS thread: same rounding on every worker
+        monitor = Monitor(progress, cancel, run.scenarios)
+        monitor.tick(0, force=True)
         mc = build_model(run.model, run.returns, run.weights, run.horizon, cov=run.cov, mean=run.mean, df=run.df,
-                         lam=run.lam, sobol=run.sobol)
+                         lam=run.lam, sobol=run.sobol, step=lambda: monitor.tick(0))
         check_variance(mc.scale, math.sqrt(run.horizon) * _position_scale(run), f"model '{run.model}'")
         lo, hi = mc.centre - HIST_HALF_WIDTH * mc.scale, mc.centre + HIST_HALF_WIDTH * mc.scale
         spec = RunSpec(run.seed, run.chunk_size, run.cap, max(tail_size(run.cap, c) for c in run.confidence) + 16,
                        row_capacity(run.cap, max(run.confidence)), np.linspace(lo, hi, run.bins + 1))
-        monitor = Monitor(progress, cancel, run.scenarios)
         if scheduler is not None:
             from xl_var.montecarlo.dask_backend import DaskRunner
 

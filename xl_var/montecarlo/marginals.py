@@ -41,6 +41,7 @@ of dependence parameters in multivariate families of distributions", *Biometrika
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,7 +88,9 @@ def _profile(values: FloatArray, inverse: NDArray[np.intp], counts: NDArray[np.i
     return float(joint - counts @ stats.t.logpdf(xv, df)), corr
 
 
-def fit_t_copula(returns: FloatArray, df: float | None = None) -> tuple[FloatArray, float]:
+def fit_t_copula(
+    returns: FloatArray, df: float | None = None, step: Callable[[], object] | None = None
+) -> tuple[FloatArray, float]:
     """Fit the t copula's correlation and (unless given) degrees of freedom.
 
     Parameters
@@ -96,6 +99,8 @@ def fit_t_copula(returns: FloatArray, df: float | None = None) -> tuple[FloatArr
         Clean returns (the marginals are left empirical).
     df : float, optional
         Fixed degrees of freedom; fitted by profile pseudo-likelihood when None.
+    step : callable, optional
+        Called before every likelihood evaluation (progress and cancel checks).
 
     Returns
     -------
@@ -108,8 +113,12 @@ def fit_t_copula(returns: FloatArray, df: float | None = None) -> tuple[FloatArr
     inverse = inverse.reshape(u.shape)
     if df is None:
         lo, hi = (float(np.log(b)) for b in COPULA_DF_BOUNDS)
-        res = optimize.minimize_scalar(lambda v: -_profile(values, inverse, counts, float(np.exp(v)))[0],
-                                       bounds=(lo, hi), method="bounded", options={"xatol": 1e-3})
+        def negloglik(log_nu: float) -> float:
+            if step is not None:
+                step()
+            return -_profile(values, inverse, counts, float(np.exp(log_nu)))[0]
+
+        res = optimize.minimize_scalar(negloglik, bounds=(lo, hi), method="bounded", options={"xatol": 1e-3})
         df = float(np.exp(res.x))
     return _profile(values, inverse, counts, df)[1], df
 

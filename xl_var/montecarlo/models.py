@@ -27,6 +27,7 @@ Springer, §2.3 and §9.2; Barone-Adesi, Giannopoulos & Vosper (1999) for FHS.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -279,6 +280,7 @@ def build_model(
     df: float | None = None,
     lam: float = 0.94,
     sobol: bool = False,
+    step: Callable[[], object] | None = None,
 ) -> ScenarioModel:
     """Fit ``model`` to validated inputs (see the module docstring for each model).
 
@@ -298,6 +300,8 @@ def build_model(
         EWMA decay (fhs).
     sobol : bool
         Scrambled Sobol draws (normal, t).
+    step : callable, optional
+        Called between the steps of a long fit (the copula's likelihood evaluations).
 
     Returns
     -------
@@ -317,7 +321,7 @@ def build_model(
     assert returns is not None
     if model == "t-copula":
         data = overlapping_sums(returns, horizon)
-        corr, fitted = fit_t_copula(data, df)
+        corr, fitted = fit_t_copula(data, df, step)
         series = data @ weights
         return CopulaModel(_factor(corr).astype(np.float32), CopulaTransform.build(data, fitted), weights,
                            centre=-float(series.mean()), scale=float(series.std()))

@@ -117,7 +117,6 @@ def execute(
         ``converged`` is None without ``target_rse``.
     """
     acc = Accumulator(spec)
-    monitor.tick(0, force=True)
     goal = -(-scenarios // spec.chunk_size) if target_rse is not None else spec.n_chunks
     while True:
         monitor.total = min(goal * spec.chunk_size, spec.max_scenarios)
