@@ -45,6 +45,7 @@ MEASURES = {"var": ("value-at-risk",), "es": ("expected shortfall", "cvar", "etl
 _SCALINGS = {"sqrt": (), "overlapping": ()}
 _MIN_OBS = {"normal": 2, "ewma": 2, "modified": 4, "t": 10}
 ZERO_VOL = 1e-12  # portfolio volatility below this fraction of PortfolioMoments.scale counts as zero
+SD_RANGE = (1e-150, 1e150)  # sd^4 and its reciprocal stay finite and normal inside this range
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,12 @@ class Problem:
 
 
 def vector(x: ArrayLike, name: str, n: int | None, source: str) -> FloatArray:
-    vec = as_vector(np.array([x], dtype=object) if np.ndim(x) == 0 else x, name)
+    """``x`` as a float vector (a scalar is one entry) of ``n`` entries; ``source`` says where n came from."""
+    try:
+        scalar = np.ndim(x) == 0
+    except ValueError:  # ragged nested lists: as_vector names the problem
+        scalar = False
+    vec = as_vector(np.array([x], dtype=object) if scalar else x, name)
     if n is not None and vec.size != n:
         raise XlVarError(f"{name} has {vec.size} entries but {source}: give one per asset")
     return vec
@@ -163,8 +169,13 @@ def prepare(returns: ArrayLike | None, weights: ArrayLike, *, method: str, confi
 
 
 def check_variance(sd: float, scale: float, label: str) -> None:
+    """Reject a zero-variance portfolio, and one whose size double precision cannot carry."""
     if not sd > ZERO_VOL * scale:
         raise XlVarError(f"the portfolio of {label} has zero variance (weights all zero, returns constant or "
                          "a perfect hedge), so its VaR is undefined: check the weights and returns")
+    if not SD_RANGE[0] < sd < SD_RANGE[1]:
+        raise XlVarError(f"the portfolio of {label} has standard deviation {sd:.3g}, outside the "
+                         f"{SD_RANGE[0]:g} to {SD_RANGE[1]:g} that double precision carries through higher "
+                         "moments: express returns and weights in other units")
 
 

@@ -1,22 +1,29 @@
 r"""Portfolio moments and their gradients in O(T·N), plus correlation overrides.
 
-The parametric VaR methods need the portfolio mean :math:`m_1 = w^\top\mu`, variance
-:math:`m_2 = w^\top\Sigma w` and, for Cornish–Fisher, the third and fourth central
-moments :math:`m_3, m_4`, each with its gradient in the weights. PerformanceAnalytics
-builds the N×N² co-skewness and N×N³ co-kurtosis matrices (``M3.MM``/``M4.MM``) and
-contracts them with Kronecker powers of :math:`w`; here every term is computed from
-the centred portfolio series :math:`y_t = (r_t - \bar r)^\top w` instead:
+The parametric VaR methods need the portfolio mean :math:`m_1 = w^\top\mu`, standard
+deviation :math:`\sigma = \sqrt{w^\top\Sigma w}` and, for Cornish–Fisher, the skewness
+:math:`S = m_3/\sigma^3` and excess kurtosis :math:`K = m_4/\sigma^4 - 3`, each with its
+gradient in the weights. PerformanceAnalytics builds the N×N² co-skewness and N×N³
+co-kurtosis matrices (``M3.MM``/``M4.MM``) and contracts them with Kronecker powers of
+:math:`w`; here every term comes from the centred portfolio series
+:math:`y_t = (r_t - \bar r)^\top w`, standardised as :math:`u_t = y_t/\sigma`:
 
 .. math::
 
-    m_2 = \frac{1}{T-1}\sum_t y_t^2, \quad
-    m_3 = \frac{1}{T}\sum_t y_t^3, \quad
-    m_4 = \frac{1}{T}\sum_t y_t^4, \qquad
-    \frac{\partial m_k}{\partial w} = \frac{k}{D_k}\sum_t y_t^{k-1}\,(r_t - \bar r),
+    \sigma^2 = \frac{1}{T-1}\sum_t y_t^2, \quad
+    S = \frac1T\sum_t u_t^3, \quad
+    K = \frac1T\sum_t u_t^4 - 3,
 
-with :math:`D_2 = T-1` (unbiased covariance) and :math:`D_3 = D_4 = T` (the
-PerformanceAnalytics divisors). This is :math:`w^\top M_3 (w\otimes w)` and
-:math:`3 M_3 (w\otimes w)` etc. without ever forming :math:`M_3` or :math:`M_4`.
+    \nabla\sigma = \frac{X_c^\top u}{T-1}, \quad
+    \nabla S = \frac{3}{T\sigma}X_c^\top u^2 - \frac{3S}{\sigma}\nabla\sigma, \quad
+    \nabla K = \frac{4}{T\sigma}X_c^\top u^3 - \frac{4(K+3)}{\sigma}\nabla\sigma,
+
+with :math:`X_c` the centred returns. The divisors are PerformanceAnalytics': T−1 for
+the covariance, T for the third and fourth co-moments, so
+:math:`\frac{3}{T}X_c^\top y^2 = 3M_3(w\otimes w)` and
+:math:`\frac{4}{T}X_c^\top y^3 = 4M_4(w\otimes w\otimes w)` without ever forming
+:math:`M_3` or :math:`M_4`. Working with :math:`u` keeps every quantity of order one
+whatever the units of returns and weights.
 
 Reference: Boudt, K., Peterson, B. G. and Croux, C. (2008), "Estimation and
 decomposition of downside risk for portfolios with non-normal returns",
@@ -25,7 +32,7 @@ decomposition of downside risk for portfolios with non-normal returns",
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,26 +50,27 @@ class PortfolioMoments:
 
     Attributes
     ----------
-    mean, m2 : float
-        :math:`w^\top\mu` and :math:`w^\top\Sigma w`.
-    m3, m4 : float
-        Third and fourth central moments (divisor T); NaN when not computed.
-    grad_mean, grad_m2, grad_m3, grad_m4 : ndarray or None
-        Gradients in :math:`w` (:math:`\mu`, :math:`2\Sigma w`, ...); None when not asked for.
+    mean, sd : float
+        :math:`w^\top\mu` and :math:`\sqrt{w^\top\Sigma w}`.
     scale : float
         :math:`\sum_i |w_i|\sqrt{\sigma_i^2 + \mu_i^2}`, the size of the positions against
         which a zero portfolio variance is judged.
+    skew, exkurt : float
+        :math:`S = m_3/\sigma^3` and :math:`K = m_4/\sigma^4 - 3` (:math:`m_3, m_4` with
+        divisor T); NaN when not computed.
+    grad_mean, grad_sd, grad_skew, grad_exkurt : ndarray or None
+        Gradients in :math:`w`; None when not asked for.
     """
 
     mean: float
-    m2: float
+    sd: float
     scale: float
-    m3: float = float("nan")
-    m4: float = float("nan")
+    skew: float = float("nan")
+    exkurt: float = float("nan")
     grad_mean: FloatArray | None = None
-    grad_m2: FloatArray | None = None
-    grad_m3: FloatArray | None = None
-    grad_m4: FloatArray | None = None
+    grad_sd: FloatArray | None = None
+    grad_skew: FloatArray | None = None
+    grad_exkurt: FloatArray | None = None
 
 
 def sample_moments(
@@ -77,43 +85,48 @@ def sample_moments(
     weights : ndarray, shape (N,)
         Portfolio weights (fractions or amounts).
     higher : bool
-        Also compute :math:`m_3, m_4` (divisor T) and their gradients.
+        Also compute skewness and excess kurtosis (and their gradients).
     gradient : bool
         Compute the gradients (one extra T×N by T×k product).
 
     Returns
     -------
     PortfolioMoments
-        Mean, variance (divisor T−1) and optionally higher moments; see the module
-        docstring for the formulas.
+        See the module docstring for the formulas. A constant portfolio gives
+        ``sd = 0`` (callers reject it) and NaN higher moments.
     """
     t = returns.shape[0]
     mu = returns.mean(axis=0)
     xc = returns - mu
     y = xc @ weights
-    y2 = y * y
+    peak = float(np.abs(y).max())  # scale before squaring: no underflow for tiny positions
+    sd = peak * float(np.sqrt((y / peak) @ (y / peak) / (t - 1))) if peak > 0.0 else 0.0
     asset_rms = np.sqrt(np.einsum("ij,ij->j", xc, xc) / (t - 1) + mu * mu)
-    first = {"mean": float(mu @ weights), "m2": float(y2.sum()) / (t - 1),
-             "scale": float(np.abs(weights) @ asset_rms)}
+    base = PortfolioMoments(float(mu @ weights), sd, float(np.abs(weights) @ asset_rms))
+    if sd == 0.0:
+        return base
+    u = y / sd
     if not higher:
-        if not gradient:
-            return PortfolioMoments(**first)
-        return PortfolioMoments(**first, grad_mean=mu, grad_m2=2.0 * (xc.T @ y) / (t - 1))
-    m3, m4 = float(y2 @ y) / t, float(y2 @ y2) / t
+        return replace(base, grad_mean=mu, grad_sd=(xc.T @ u) / (t - 1)) if gradient else base
+    u2 = u * u
+    skew, kurt = float(u2 @ u) / t, float(u2 @ u2) / t
+    base = replace(base, skew=skew, exkurt=kurt - 3.0)
     if not gradient:
-        return PortfolioMoments(**first, m3=m3, m4=m4)
-    g = xc.T @ np.column_stack([y, y2, y2 * y])
-    return PortfolioMoments(**first, m3=m3, m4=m4, grad_mean=mu, grad_m2=2.0 * g[:, 0] / (t - 1),
-                            grad_m3=3.0 * g[:, 1] / t, grad_m4=4.0 * g[:, 2] / t)
+        return base
+    g = xc.T @ np.column_stack([u, u2, u2 * u])
+    grad_sd = g[:, 0] / (t - 1)
+    return replace(base, grad_mean=mu, grad_sd=grad_sd,
+                   grad_skew=(3.0 / t * g[:, 1] - 3.0 * skew * grad_sd) / sd,
+                   grad_exkurt=(4.0 / t * g[:, 2] - 4.0 * kurt * grad_sd) / sd)
 
 
 def covariance_moments(
     cov: FloatArray, mean: FloatArray, weights: FloatArray, *, gradient: bool = True
 ) -> PortfolioMoments:
-    r"""Mean and variance of the portfolio from a given mean vector and covariance.
+    r"""Mean and standard deviation of the portfolio from a mean vector and covariance.
 
-    .. math::  m_1 = w^\top\mu,\quad m_2 = w^\top\Sigma w,\quad
-               \nabla m_1 = \mu,\quad \nabla m_2 = 2\Sigma w .
+    .. math::  m_1 = w^\top\mu,\quad \sigma = \sqrt{w^\top\Sigma w},\quad
+               \nabla m_1 = \mu,\quad \nabla\sigma = \Sigma w/\sigma .
 
     Parameters
     ----------
@@ -122,17 +135,21 @@ def covariance_moments(
     mean : ndarray, shape (N,)
         Expected returns.
     weights : ndarray, shape (N,)
+    gradient : bool
+        Compute the gradients.
 
     Returns
     -------
     PortfolioMoments
     """
     sw = cov @ weights
-    scale = float(np.abs(weights) @ np.sqrt(np.clip(np.diag(cov), 0.0, None) + mean * mean))
-    if not gradient:
-        return PortfolioMoments(mean=float(mean @ weights), m2=float(weights @ sw), scale=scale)
-    return PortfolioMoments(mean=float(mean @ weights), m2=float(weights @ sw), scale=scale,
-                            grad_mean=mean, grad_m2=2.0 * sw)
+    peak = float(np.abs(weights).max())  # w'Σw = peak²·(w/peak)'Σ(w/peak): no underflow
+    sd = peak * float(np.sqrt(max(float((weights / peak) @ (sw / peak)), 0.0))) if peak > 0.0 else 0.0
+    base = PortfolioMoments(float(mean @ weights), sd,
+                            float(np.abs(weights) @ np.sqrt(np.clip(np.diag(cov), 0.0, None) + mean * mean)))
+    if not gradient or sd == 0.0:
+        return base
+    return replace(base, grad_mean=mean, grad_sd=sw / sd)
 
 
 def with_correlation(cov: FloatArray, corr: FloatArray) -> FloatArray:

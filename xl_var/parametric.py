@@ -48,13 +48,11 @@ class Risk:
 
 
 def _location_scale(m: PortfolioMoments, var_k: float, es_k: float) -> Risk:
-    """VaR = -m1 - var_k·σ, ES = -m1 + es_k·σ, with gradients from ∇m1 and ∇m2."""
-    sd = float(np.sqrt(m.m2))
-    risk = Risk(-m.mean - var_k * sd, -m.mean + es_k * sd)
-    if m.grad_m2 is None or m.grad_mean is None:
+    """VaR = -m1 - var_k·σ, ES = -m1 + es_k·σ, with gradients from ∇m1 and ∇σ."""
+    risk = Risk(-m.mean - var_k * m.sd, -m.mean + es_k * m.sd)
+    if m.grad_sd is None or m.grad_mean is None:
         return risk
-    grad_sd = m.grad_m2 / (2.0 * sd)
-    return Risk(risk.var, risk.es, -m.grad_mean - var_k * grad_sd, -m.grad_mean + es_k * grad_sd)
+    return Risk(risk.var, risk.es, -m.grad_mean - var_k * m.grad_sd, -m.grad_mean + es_k * m.grad_sd)
 
 
 def normal_risk(m: PortfolioMoments, confidence: float) -> Risk:
@@ -169,7 +167,9 @@ def fit_t_df(series: FloatArray) -> float:
     Lange, K. L., Little, R. J. A. and Taylor, J. M. G. (1989), "Robust statistical
     modeling using the t distribution", *JASA* 84(408), 881–896.
     """
-    z = (series - series.mean()) / series.std(ddof=1)
+    z = series / np.abs(series).max()  # scale first: tiny positions must not underflow the variance
+    z = z - z.mean()
+    z = z / z.std(ddof=1)
     z2 = z * z
     n = z.size
 
@@ -189,7 +189,7 @@ def fit_t_df(series: FloatArray) -> float:
 def cornish_fisher_risk(m: PortfolioMoments, confidence: float) -> Risk:
     r"""Modified (Cornish–Fisher) VaR and modified ES (Boudt, Peterson & Croux 2008).
 
-    With skewness :math:`S = m_3/m_2^{3/2}` and excess kurtosis :math:`K = m_4/m_2^2 - 3`,
+    With skewness :math:`S = m_3/\sigma^3` and excess kurtosis :math:`K = m_4/\sigma^4 - 3`,
 
     .. math::
 
@@ -203,14 +203,14 @@ def cornish_fisher_risk(m: PortfolioMoments, confidence: float) -> Risk:
 
     (the "operational" floor of PerformanceAnalytics' ``operES.CornishFisher``: modified
     ES is never below modified VaR). Gradients follow by the chain rule from
-    :math:`\nabla m_k` through
-    :math:`\nabla S = \nabla m_3/m_2^{3/2} - \tfrac32 m_3\nabla m_2/m_2^{5/2}` and
-    :math:`\nabla K = \nabla m_4/m_2^2 - 2m_4\nabla m_2/m_2^3`.
+    :math:`\nabla m_1, \nabla\sigma, \nabla S, \nabla K`
+    (:func:`~xl_var.moments.sample_moments`), with :math:`\nabla g =
+    (\tfrac16(z^2-1) - \tfrac1{18}(2z^3-5z)S)\nabla S + \tfrac1{24}(z^3-3z)\nabla K`.
 
     Parameters
     ----------
     m : PortfolioMoments
-        Moments including :math:`m_3, m_4` (``sample_moments(..., higher=True)``).
+        Moments including skewness and kurtosis (``sample_moments(..., higher=True)``).
     confidence : float
 
     Returns
@@ -225,9 +225,7 @@ def cornish_fisher_risk(m: PortfolioMoments, confidence: float) -> Risk:
     """
     alpha = 1.0 - confidence
     z = float(special.ndtri(alpha))
-    sd = float(np.sqrt(m.m2))
-    s = m.m3 / m.m2**1.5
-    k = m.m4 / m.m2**2 - 3.0
+    sd, s, k = m.sd, m.skew, m.exkurt
     a1, a2, a3 = (z * z - 1.0) / 6.0, (z**3 - 3.0 * z) / 24.0, (2.0 * z**3 - 5.0 * z) / 36.0
     g = z + a1 * s + a2 * k - a3 * s * s
     g2 = g * g
@@ -239,18 +237,16 @@ def cornish_fisher_risk(m: PortfolioMoments, confidence: float) -> Risk:
     floored = -e > g
     mvar = -m.mean - g * sd
     mes = mvar if floored else -m.mean + e * sd
-    if m.grad_m2 is None or m.grad_mean is None or m.grad_m3 is None or m.grad_m4 is None:
+    if m.grad_sd is None or m.grad_mean is None or m.grad_skew is None or m.grad_exkurt is None:
         return Risk(mvar, mes)
-    grad_sd = m.grad_m2 / (2.0 * sd)
-    grad_s = m.grad_m3 / m.m2**1.5 - 1.5 * m.m3 * m.grad_m2 / m.m2**2.5
-    grad_k = m.grad_m4 / m.m2**2 - 2.0 * m.m4 * m.grad_m2 / m.m2**3
-    grad_g = (a1 - 2.0 * a3 * s) * grad_s + a2 * grad_k
-    grad_var = -m.grad_mean - g * grad_sd - sd * grad_g
+    grad_g = (a1 - 2.0 * a3 * s) * m.grad_skew + a2 * m.grad_exkurt
+    grad_var = -m.grad_mean - g * m.grad_sd - sd * grad_g
     if floored:
         return Risk(mvar, mes, grad_var, grad_var)
     # dE/dw = (phi(g)/alpha)[(-g P + P'(g)) dg + p_s dS + 2 p_ss S dS + p_k dK]
     dpoly_dg = (g2 / 2.0 * s + (6.0 * g2 * g2 * g - 36.0 * g2 * g + 18.0 * g) / 72.0 * s * s
                 + (4.0 * g2 * g - 4.0 * g) / 24.0 * k)
-    grad_e = (-g * e + phi_a * dpoly_dg) * grad_g + phi_a * ((p_s + 2.0 * p_ss * s) * grad_s + p_k * grad_k)
-    grad_es = -m.grad_mean + e * grad_sd + sd * grad_e
+    grad_e = (-g * e + phi_a * dpoly_dg) * grad_g + phi_a * ((p_s + 2.0 * p_ss * s) * m.grad_skew
+                                                             + p_k * m.grad_exkurt)
+    grad_es = -m.grad_mean + e * m.grad_sd + sd * grad_e
     return Risk(mvar, mes, grad_var, grad_es)

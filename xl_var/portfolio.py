@@ -181,7 +181,7 @@ def _risk(p: Problem, *, gradient: bool, label: str = "weights") -> Risk:
     if p.method in SCENARIO_METHODS:
         return _scenario_risk(p, gradient, label)
     m = _moments(p, gradient)
-    check_variance(math.sqrt(max(m.m2, 0.0)), m.scale, label)
+    check_variance(m.sd, m.scale, label)
     if p.method == "modified":
         risk = cornish_fisher_risk(m, p.confidence)
     elif p.method == "t":
@@ -422,4 +422,4 @@ def portfolio_volatility(
     engine_method = {"sample": "normal", "ewma": "ewma"}[choose(method, "method", {"sample": (), "ewma": ()})]
     p = prepare(returns, weights, method=engine_method, confidence=0.99, horizon=horizon, cov=cov,
                  mean=None, corr=corr, df=None, lam=lam, scaling="sqrt", missing=missing)
-    return math.sqrt(max(_moments(p, gradient=False).m2, 0.0) * p.horizon)
+    return _moments(p, gradient=False).sd * math.sqrt(p.horizon)
