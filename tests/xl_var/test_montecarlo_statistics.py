@@ -138,7 +138,7 @@ def test_tail_keeper_is_order_free_and_bounded():
         for part in np.array_split(order, 37):
             keep_rows.add(loss[part], index[part], payload[part])
             keep_loss.add(loss[part])
-            assert len(keep_rows) <= 2 * 3000 + 1024 + part.size
+            assert len(keep_rows) <= 1.5 * 3000 + 1024 + part.size
         top, idx, pay = keep_rows.top()
         np.testing.assert_array_equal(idx, expected)
         np.testing.assert_array_equal(top, loss[expected])

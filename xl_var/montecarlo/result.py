@@ -30,6 +30,8 @@ __all__ = ["MCResult", "Summary", "summarize"]
 
 FloatArray = NDArray[np.float64]
 
+_BLOCK = 16384  # kept scenarios whose position losses are recomputed at a time
+
 
 @dataclass(frozen=True)
 class MCResult:
@@ -131,15 +133,19 @@ def summarize(acc: Accumulator, model: ScenarioModel, confidence: tuple[float, .
     c_star = max(confidence)
     _, index, payload = acc.rows.top()
     assert index is not None and payload is not None
-    pos = model.position_losses(payload)
-    pl = pos.sum(axis=1)
+    pl = np.concatenate([model.position_losses(payload[i:i + _BLOCK]).sum(axis=1)
+                         for i in range(0, len(payload), _BLOCK)])
     order = np.lexsort((index, -pl))
-    pl, pos = pl[order], pos[order]
+    pl = pl[order]
     star = tail_statistics(pl, s, c_star)
     stats = tuple(star if c == c_star else tail_statistics(top_loss, s, c) for c in confidence)
     bandwidth = kernel_bandwidth(acc.std(), s)
     if pl.size < s:
         bandwidth = min(bandwidth, star.var - float(pl[-1]))
+    # position losses only for what the estimators read: the tail, the kernel window, one row below
+    k = min(pl.size, int(np.count_nonzero(pl > star.var - bandwidth)) + 1)
+    pos = model.position_losses(payload[order[:k]])
+    pl = pos.sum(axis=1)
     return Summary(
         stats=stats,
         star=star,

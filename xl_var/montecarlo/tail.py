@@ -138,7 +138,7 @@ class TailKeeper:
     """The ``capacity`` largest losses of a stream, with optional index and payload rows.
 
     Rows are offered in batches (already filtered by :attr:`threshold` or not: any
-    superset is fine). When it holds more than ``2·capacity + 1024`` rows it drops those
+    superset is fine). When it holds more than ``1.5·capacity + 1024`` rows it drops those
     below the ``capacity``-th largest loss (an O(n) partition); :meth:`top` sorts once by
     (loss descending, index ascending) and cuts to ``capacity``.
 
@@ -175,7 +175,7 @@ class TailKeeper:
             self._index.append(np.asarray(index, dtype=np.int64))
             self._payload.append(payload)
         self._held += loss.size
-        if self._held > 2 * self.capacity + 1024:
+        if self._held > self.capacity + self.capacity // 2 + 1024:
             self._prune()
 
     def merge(self, other: TailKeeper) -> None:
