@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import posixpath
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError
@@ -167,7 +168,7 @@ def package_from_bytes(raw: bytes, p: Path, limits: Limits = LIMITS) -> Package:
                 parts[info.filename] = zf.read(info)
     except CliError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
         raise CliError(f"{p}: is truncated or damaged ({exc})") from None
     except RuntimeError as exc:  # zipfile: "File ... is encrypted, password required"
         raise CliError(f"{p}: is encrypted: save an unprotected copy as .xlsx ({exc})") from None

@@ -1,0 +1,91 @@
+"""``xl-var refresh BOOK.xlsx [-o OUT.xlsx]``: recalculate a workbook without Excel.
+
+Every formula (xl-var's functions and Excel's own) is calculated by the ``formulas``
+engine (:mod:`xl_var_cli.formula_engine`) and its result stored in the file next to the
+formula (:mod:`xl_var_cli.sheetpatch`), so any spreadsheet application shows the numbers
+on open and Excel with the add-in keeps recalculating them live. Without ``-o`` the book
+is updated in place. The new file is written to a temporary file and renamed over the
+target in one step: an interruption at any point leaves the original byte-for-byte intact.
+
+Spilled results are stored as Excel 365 stores them (dynamic array formulas). LibreOffice
+recalculates array formulas when it opens a file and does not know xl-var's functions,
+so it shows #NAME? there; ``--values-only`` writes a snapshot whose formulas are replaced
+by their results, which every application shows as they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+from pathlib import Path
+from typing import Any
+
+from xl_var_cli.atomic import write_bytes_atomic
+from xl_var_cli.errors import CliError
+from xl_var_cli.safexml import Package, read_package
+
+__all__ = ["add_parser", "load_workbook", "refresh_package", "run"]
+
+_MAX_LISTED = 8
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("refresh", help="recalculate a workbook's formulas (xl-var and Excel's) without Excel",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("book", help="the .xlsx/.xlsm workbook")
+    p.add_argument("-o", "--output", help="write the refreshed workbook here (default: update BOOK in place)")
+    p.add_argument("--values-only", action="store_true",
+                   help="store the results without their formulas (a snapshot for LibreOffice and viewers)")
+    p.set_defaults(func=run)
+
+
+def load_workbook(pkg: Package) -> Any:
+    """The package as an openpyxl workbook with its formulas."""
+    import openpyxl
+
+    try:
+        return openpyxl.load_workbook(io.BytesIO(pkg.raw), data_only=False)
+    except Exception as exc:  # openpyxl raises many types for parts it cannot make sense of
+        raise CliError(f"{pkg.path}: cannot be read as a workbook ({type(exc).__name__}: {exc})") from None
+
+
+def refresh_package(pkg: Package) -> tuple[bytes, Any, list[str]]:
+    """Recalculate ``pkg``: the new file's bytes, the :class:`~xl_var_cli.formula_engine.Evaluation`, notes."""
+    from xl_var_cli.formula_engine import evaluate
+    from xl_var_cli.sheetpatch import cached_value, dynamic_anchors, write_values
+
+    wb = load_workbook(pkg)
+    try:
+        ev = evaluate(wb, dynamic_anchors(pkg), cached_value(pkg))
+        data, notes = write_values(pkg, ev)
+    except CliError:
+        raise
+    except Exception as exc:  # the formula engine on a workbook it cannot handle: say so in one line
+        raise CliError(f"{pkg.path}: could not be recalculated ({type(exc).__name__}: {exc})") from None
+    for (sheet, cell), why in sorted(ev.skipped.items())[:_MAX_LISTED]:
+        notes.append(f"{sheet}!{cell} kept its stored value: it {why}")
+    if len(ev.skipped) > _MAX_LISTED:
+        notes.append(f"... and {len(ev.skipped) - _MAX_LISTED} more cells kept their stored values")
+    return data, ev, notes
+
+
+def run(args: argparse.Namespace) -> int:
+    source = Path(args.book)
+    target = Path(args.output) if args.output else source
+    if args.values_only and not args.output:
+        raise CliError(f"{source}: --values-only replaces the formulas by their values; "
+                       "give -o OUT.xlsx so that the workbook keeps its formulas")
+    pkg = read_package(source)
+    data, ev, notes = refresh_package(pkg)
+    if args.values_only:
+        from xl_var_cli.safexml import package_from_bytes
+        from xl_var_cli.sheetpatch import values_only
+
+        data = values_only(package_from_bytes(data, target))
+    write_bytes_atomic(target, data)
+    spills = sum(1 for k in ev.dynamic if ":" in ev.arrays[k])
+    print(f"{target}: recalculated {len(ev.computed)} formulas"
+          + (f", {spills} spilled ranges" if spills else ""))
+    for note in notes:
+        print(f"  note: {note}")
+    return 0

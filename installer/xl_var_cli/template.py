@@ -1,0 +1,182 @@
+"""Report templates: named ranges mark where the inputs go and where the charted results are.
+
+A template is an ordinary workbook. Its defined names say where things are:
+
+* inputs, filled by the report: ``Returns`` (top-left cell of the returns table: a
+  ``Date`` column and one column per asset under a header row), ``Weights`` (top-left
+  cell of a column of weights, one per asset) and optionally ``Assets`` (top-left cell of
+  a column for the asset names);
+* results the charts use, all cells holding xl-var formulas: ``ComponentVaR`` (a
+  ``COMPONENTVAR`` table), ``CorrNormal`` and ``CorrStressed`` (``CORRMATRIX`` and
+  ``STRESSCORR`` matrices), ``HistVaR`` and ``HistES`` (the historical VaR and ES marked
+  on the P&L distribution); optionally ``Confidence`` (its cell labels the chart's VaR
+  and ES), ``Summary`` (a table of method, VaR, ES rows that
+  ``xl-var demo`` prints) and ``ComponentChart``/``PnLChart`` (cells where the charts go;
+  by default they sit to the right of the component table).
+
+Each input name is redefined to the size of the data written there; the range it covered
+in the template (sample data) is cleared first. Text from the data files (asset names,
+dates) is always written as text, never as a formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from openpyxl.utils.cell import get_column_letter, quote_sheetname, range_boundaries
+from openpyxl.workbook import Workbook
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.worksheet import Worksheet
+
+from xl_var_cli.errors import CliError
+
+__all__ = ["INPUT_NAMES", "OPTIONAL_NAMES", "REQUIRED_NAMES", "Place", "fill_inputs", "find", "write_text"]
+
+INPUT_NAMES = ("Returns", "Weights")
+REQUIRED_NAMES = (*INPUT_NAMES, "ComponentVaR", "CorrNormal", "CorrStressed", "HistVaR", "HistES")
+OPTIONAL_NAMES = ("Assets", "Confidence", "Horizon", "Summary", "ComponentChart", "PnLChart")
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a defined name points: a worksheet and a range on it (``"A1:G783"``)."""
+
+    sheet: str
+    ref: str
+
+    @property
+    def top_left(self) -> tuple[int, int]:
+        """(row, column) of the first cell."""
+        min_col, min_row, _, _ = range_boundaries(self.ref)
+        return min_row, min_col
+
+    @property
+    def anchor(self) -> str:
+        """The first cell, ``"B4"``."""
+        row, col = self.top_left
+        return f"{get_column_letter(col)}{row}"
+
+
+def find(wb: Workbook, template: Path, required: Sequence[str] = REQUIRED_NAMES,
+         optional: Sequence[str] = OPTIONAL_NAMES) -> dict[str, Place]:
+    """The places of the template's names; a missing or malformed required name is an error."""
+    by_upper = {name.upper(): dn for name, dn in wb.defined_names.items()}
+    for ws in wb.worksheets:
+        for name, dn in ws.defined_names.items():
+            by_upper.setdefault(name.upper(), dn)
+    places = {}
+    for name in (*required, *optional):
+        dn = by_upper.get(name.upper())
+        if dn is None:
+            if name in required:
+                raise CliError(f"{template}: the template has no named range {name!r} "
+                               f"(a report template defines {', '.join(REQUIRED_NAMES)})")
+            continue
+        places[name] = _place(wb, dn, name, template)
+    return places
+
+
+def _place(wb: Workbook, dn: DefinedName, name: str, template: Path) -> Place:
+    try:
+        destinations = list(dn.destinations)
+    except Exception:  # openpyxl raises on names that are formulas or constants, not ranges
+        destinations = []
+    if len(destinations) != 1 or destinations[0][0] not in wb.sheetnames:
+        raise CliError(f"{template}: named range {name!r} must point to one range on one sheet "
+                       f"(it is {dn.attr_text!r})")
+    sheet, ref = destinations[0]
+    return Place(sheet, ref.replace("$", ""))
+
+
+def write_text(ws: Worksheet, row: int, col: int, text: str) -> None:
+    """Put ``text`` in a cell as text, even when it starts with ``=``, ``+``, ``-`` or ``@``."""
+    cell = ws.cell(row=row, column=col)
+    cell.value = text
+    cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
+    if text[:1] in ("=", "+", "-", "@"):
+        cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
+
+
+def _clear(ws: Worksheet, ref: str) -> None:
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    for row in range(min_row, max_row + 1):
+        for col in range(min_col, max_col + 1):
+            if (row, col) in ws._cells:  # openpyxl's cell store: don't create empty cells
+                ws.cell(row=row, column=col).value = None
+
+
+def _claim(ws: Worksheet, place: Place, name: str, rows: int, cols: int, template: Path) -> str:
+    """The range the data will fill; it must not overwrite template content outside the old range."""
+    row0, col0 = place.top_left
+    ref = f"{get_column_letter(col0)}{row0}:{get_column_letter(col0 + cols - 1)}{row0 + rows - 1}"
+    old = range_boundaries(place.ref)
+    for (row, col), cell in sorted(ws._cells.items()):
+        inside_new = row0 <= row < row0 + rows and col0 <= col < col0 + cols
+        inside_old = old[1] <= row <= old[3] and old[0] <= col <= old[2]
+        if inside_new and not inside_old and cell.value is not None:
+            raise CliError(f"{template}: the {name} data need {place.sheet}!{ref}, which would overwrite "
+                           f"{place.sheet}!{cell.coordinate}; move that cell or the {name} range")
+    return ref
+
+
+def _set_name(wb: Workbook, name: str, sheet: str, ref: str) -> None:
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    absolute = f"${get_column_letter(min_col)}${min_row}:${get_column_letter(max_col)}${max_row}"
+    for ws in wb.worksheets:  # a sheet-scoped name of the same name would shadow the new one
+        for key in [k for k in ws.defined_names if k.upper() == name.upper()]:
+            del ws.defined_names[key]
+    for key in [k for k in wb.defined_names if k.upper() == name.upper()]:
+        del wb.defined_names[key]
+    wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheetname(sheet)}!{absolute}")
+
+
+def _date_cell(label: str) -> Any:
+    try:
+        return dt.datetime.fromisoformat(label)
+    except ValueError:
+        return None
+
+
+def fill_inputs(wb: Workbook, places: dict[str, Place], template: Path, values: np.ndarray,
+                assets: Sequence[str], dates: Sequence[str], weights: np.ndarray) -> None:
+    """Write returns, weights (and asset names) at the template's named places and resize the names."""
+    t, n = values.shape
+    plan = [("Returns", t + 1, n + 1), ("Weights", n, 1)] + ([("Assets", n, 1)] if "Assets" in places else [])
+    refs = {}
+    for name, rows, cols in plan:
+        place = places[name]
+        ws = wb[place.sheet]
+        refs[name] = _claim(ws, place, name, rows, cols, template)
+    for name, _, _ in plan:
+        _clear(wb[places[name].sheet], places[name].ref)
+    ws = wb[places["Returns"].sheet]
+    row0, col0 = places["Returns"].top_left
+    write_text(ws, row0, col0, "Date")
+    for j, asset in enumerate(assets):
+        write_text(ws, row0, col0 + 1 + j, asset)
+    for i, (label, row) in enumerate(zip(dates, values, strict=True)):
+        date = _date_cell(label)
+        if date is None:
+            write_text(ws, row0 + 1 + i, col0, label)
+        else:
+            cell = ws.cell(row=row0 + 1 + i, column=col0, value=date)
+            cell.number_format = "yyyy-mm-dd"
+        for j, x in enumerate(row):
+            ws.cell(row=row0 + 1 + i, column=col0 + 1 + j, value=float(x))
+    ws = wb[places["Weights"].sheet]
+    row0, col0 = places["Weights"].top_left
+    for i, w in enumerate(weights):
+        ws.cell(row=row0 + i, column=col0, value=float(w))
+    if "Assets" in places:
+        ws = wb[places["Assets"].sheet]
+        row0, col0 = places["Assets"].top_left
+        for i, asset in enumerate(assets):
+            write_text(ws, row0 + i, col0, asset)
+    for name, ref in refs.items():
+        _set_name(wb, name, places[name].sheet, ref)
+        places[name] = Place(places[name].sheet, ref)
