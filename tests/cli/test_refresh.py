@@ -1,0 +1,154 @@
+"""xl-var refresh: every formula recalculated without Excel, results stored next to the formulas.
+
+Expected numbers come from the engine called directly on the same data (an independent
+path: no workbook, no UDF layer), plus identities that must hold in any correct book
+(components add up to the total, ordinary formulas on top of xl-var results).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+from openpyxl.worksheet.formula import ArrayFormula
+from xlvar_books import rezip, risk_book
+
+import xl_var as xv
+from xl_var_cli.main import main
+
+SHEET = "Risk Calc"
+
+
+@pytest.fixture(scope="module")
+def refreshed(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    folder = tmp_path_factory.mktemp("refresh")
+    src, out = folder / "book.xlsx", folder / "out.xlsx"
+    r, w, assets = risk_book(src)
+    before = src.read_bytes()
+    assert main(["refresh", str(src), "-o", str(out)]) == 0
+    return {"src": src, "out": out, "before": before, "r": r, "w": w, "assets": assets,
+            "values": openpyxl.load_workbook(out, data_only=True)[SHEET],
+            "formulas": openpyxl.load_workbook(out)[SHEET]}
+
+
+def test_input_untouched_with_output_option(refreshed: dict) -> None:
+    assert refreshed["src"].read_bytes() == refreshed["before"]
+
+
+def test_xl_var_cells_match_the_engine(refreshed: dict) -> None:
+    ws, r, w = refreshed["values"], refreshed["r"], refreshed["w"]
+    hist = xv.portfolio_var(r, w, 0.99, 1, method="historical")
+    normal = xv.portfolio_var(r, w, 0.99, 1, method="normal")
+    assert ws["A1"].value == pytest.approx(hist.var, rel=1e-12)
+    assert ws["A2"].value == pytest.approx(normal.es, rel=1e-12)  # blank arguments mean the defaults
+    assert ws["A5"].value == pytest.approx(xv.portfolio_volatility(r, w), rel=1e-12)
+    assert ws["A23"].value.startswith("#NUM! confidence")
+
+
+def test_ordinary_formulas_on_top_of_xl_var_results(refreshed: dict) -> None:
+    ws = refreshed["values"]
+    assert ws["A3"].value == pytest.approx(ws["A1"].value * 1e6, rel=1e-12)
+    assert ws["A4"].value == pytest.approx(ws["A2"].value / ws["A1"].value, rel=1e-12)
+    assert ws["A6"].value == "=looks like a formula"  # text stays text ...
+    assert ws["B6"].value == len("=looks like a formula")  # ... and formulas see it as text
+
+
+def test_spills_fill_their_ranges(refreshed: dict) -> None:
+    ws, r, w, assets = refreshed["values"], refreshed["r"], refreshed["w"], refreshed["assets"]
+    d = xv.component_var(r, w, 0.99, 1, method="historical")
+    table = [[c.value for c in row] for row in ws["A8:E15"]]
+    assert table[0] == ["Asset", "Weight", "Marginal", "Component", "% of total"]
+    assert [row[0] for row in table[1:]] == [*assets, "Total"]
+    np.testing.assert_allclose([row[3] for row in table[1:7]], d.component, rtol=1e-12)
+    np.testing.assert_allclose([row[2] for row in table[1:7]], d.marginal, rtol=1e-12)
+    assert table[7][3] == pytest.approx(ws["A1"].value, rel=1e-12)  # Total = AGGVAR
+    assert ws["A20"].value == pytest.approx(ws["A1"].value, rel=1e-9)  # Euler: components add up
+    stressed = xv.stress_correlation(None, 0.5, "shift", returns=r)
+    got = np.array([[c.value for c in row] for row in ws["H8:M13"]], dtype=float)
+    np.testing.assert_allclose(got, stressed, rtol=1e-12)
+    assert ws["A21"].value == pytest.approx(stressed.sum(), rel=1e-12)  # SUM(H8#)
+    assert ws["H14"].value is None and ws["N8"].value is None
+
+
+def test_formulas_stay_in_place(refreshed: dict) -> None:
+    ws = refreshed["formulas"]
+    assert ws["A1"].value == "=AGGVAR(Returns, Weights, 0.99)"
+    assert ws["A2"].value == '=AGGES(Returns, Weights, , , "normal")'
+    assert ws["A21"].value == "=SUM(_xlfn.ANCHORARRAY(H8))"
+    spill = ws["A8"].value
+    assert isinstance(spill, ArrayFormula) and spill.ref == "A8:E15"
+    assert spill.text == "=COMPONENTVAR(Returns, Weights, 0.99)"
+    with zipfile.ZipFile(refreshed["out"]) as z:
+        sheet = z.read("xl/worksheets/sheet2.xml").decode()
+        assert '<c r="A8" cm="1"' in sheet and '<c r="H8" cm="1"' in sheet  # Excel 365 dynamic arrays
+        assert "XLDAPR" in z.read("xl/metadata.xml").decode()
+        book = z.read("xl/workbook.xml").decode()
+        assert 'calcId="191029"' in book and "fullCalcOnLoad" not in book
+
+
+def test_blocked_spill_and_unsupported_function(refreshed: dict) -> None:
+    values, formulas = refreshed["values"], refreshed["formulas"]
+    assert formulas["A30"].value == "=CORRMATRIX(Returns)"  # stays a plain formula: B31 is in the way
+    assert values["A30"].value == 1.0 and values["B31"].value == "blocker"
+    assert formulas["A22"].value == "=FOO(A1)" and values["A22"].value is None  # left as stored
+
+
+def test_in_place_twice_is_stable(refreshed: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    book = tmp_path / "again.xlsx"
+    book.write_bytes(refreshed["out"].read_bytes())
+    assert main(["refresh", str(book)]) == 0
+    out = capsys.readouterr().out
+    assert "FOO" in out and "kept its stored value" in out
+    again = openpyxl.load_workbook(book, data_only=True)[SHEET]
+    for ref in ("A1", "A2", "A3", "A20", "A21", "D15", "M13"):
+        assert again[ref].value == pytest.approx(refreshed["values"][ref].value, rel=1e-12)
+    assert openpyxl.load_workbook(book)[SHEET]["A8"].value.ref == "A8:E15"
+
+
+def test_spill_shrinks_when_data_shrink(refreshed: dict, tmp_path: Path) -> None:
+    smaller = tmp_path / "four.xlsx"
+    rezip(refreshed["out"], smaller, {"xl/workbook.xml": (b"Data!$A$1:$G$301", b"Data!$A$1:$E$301")})
+    rezip(smaller, tmp_path / "four2.xlsx", {"xl/workbook.xml": (b"Data!$J$2:$J$7", b"Data!$J$2:$J$5")})
+    book = tmp_path / "four2.xlsx"
+    assert main(["refresh", str(book)]) == 0
+    ws = openpyxl.load_workbook(book, data_only=True)[SHEET]
+    r, w = refreshed["r"][:, :4], refreshed["w"][:4]
+    d = xv.component_var(r, w, 0.99, 1, method="historical")
+    assert [ws[f"A{i}"].value for i in range(9, 14)] == [*refreshed["assets"][:4], "Total"]
+    np.testing.assert_allclose([ws[f"D{i}"].value for i in range(9, 13)], d.component, rtol=1e-12)
+    assert all(ws[f"{c}{i}"].value is None for c in "ABCDE" for i in (14, 15))  # old spill cleared
+    assert openpyxl.load_workbook(book)[SHEET]["A8"].value.ref == "A8:E13"
+
+
+def test_failure_leaves_the_input_byte_for_byte(refreshed: dict, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    import xl_var_cli.sheetpatch as sheetpatch
+
+    book = tmp_path / "book.xlsx"
+    book.write_bytes(refreshed["before"])
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(sheetpatch, "write_values", broken)
+    assert main(["refresh", str(book)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "book.xlsx" in err and "disk on fire" in err
+    assert book.read_bytes() == refreshed["before"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book.xlsx"]
+
+
+def test_values_only_needs_an_output(refreshed: dict, tmp_path: Path) -> None:
+    book = tmp_path / "book.xlsx"
+    book.write_bytes(refreshed["before"])
+    assert main(["refresh", str(book), "--values-only"]) == 2
+    assert book.read_bytes() == refreshed["before"]
+    snap = tmp_path / "snap.xlsx"
+    assert main(["refresh", str(book), "-o", str(snap), "--values-only"]) == 0
+    ws = openpyxl.load_workbook(snap)[SHEET]
+    assert ws["A1"].value == pytest.approx(refreshed["values"]["A1"].value, rel=1e-12)
+    assert ws["D15"].value == pytest.approx(refreshed["values"]["D15"].value, rel=1e-12)
