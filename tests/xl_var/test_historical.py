@@ -1,5 +1,7 @@
 """Scenario estimators: empirical VaR/ES, kernel component VaR, tail component ES, FHS."""
 
+import statistics
+
 import numpy as np
 import pytest
 
@@ -23,11 +25,10 @@ def scenarios():
 
 
 def _type7(sample, p):
-    """R's default quantile, written out: x[j] + g (x[j+1] - x[j]) at h = (n - 1) p."""
-    s = np.sort(sample)
-    h = (len(s) - 1) * p
-    j = int(np.floor(h))
-    return s[j] + (h - j) * (s[min(j + 1, len(s) - 1)] - s[j])
+    """R's default (type 7) quantile at p = 1/n: the standard library's "inclusive" method."""
+    n = round(1 / p)
+    assert abs(n * p - 1) < 1e-12
+    return statistics.quantiles(sample, n=n, method="inclusive")[0]
 
 
 def _pa_kernel(x, w, p):
