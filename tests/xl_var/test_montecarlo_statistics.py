@@ -1,6 +1,7 @@
 """Monte Carlo statistics: closed forms over many seeds, standard errors, the bounded tail."""
 
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -139,9 +140,12 @@ def test_tail_keeper_is_order_free_and_bounded():
             keep_rows.add(loss[part], index[part], payload[part])
             keep_loss.add(loss[part])
             assert len(keep_rows) <= 1.5 * 3000 + 1024 + part.size
-        top, idx, pay = keep_rows.top()
+        top, idx, stored = keep_rows.ranked()
         np.testing.assert_array_equal(idx, expected)
         np.testing.assert_array_equal(top, loss[expected])
-        np.testing.assert_array_equal(pay[:, 1], 2 * expected)
-        np.testing.assert_array_equal(keep_loss.top()[0], loss[expected])
+        np.testing.assert_array_equal(keep_rows.payload(stored)[:, 1], 2 * expected)
+        np.testing.assert_array_equal(keep_loss.top_losses(), loss[expected])
+        merged = TailKeeper(3000, with_rows=True)
+        merged.merge(pickle.loads(pickle.dumps(keep_rows)))  # as a Dask task's result arrives
+        np.testing.assert_array_equal(merged.ranked()[1], expected)
         assert keep_rows.threshold <= top[-1]

@@ -181,9 +181,10 @@ class GaussianModel:
         return out
 
     def position_losses(self, payload: NDArray[Any]) -> FloatArray:
-        z = payload[:, :-1].astype(np.float64)
-        x = self.mean + payload[:, -1:].astype(np.float64) * (z @ self.factor.T)
-        out: FloatArray = -x * self.weights
+        out: FloatArray = payload[:, :-1].astype(np.float64) @ self.factor.T
+        out *= payload[:, -1:]
+        out += self.mean
+        out *= -self.weights
         return out
 
 

@@ -5,8 +5,9 @@ VaR, ES, their standard errors and 95% intervals come from the kept largest loss
 position losses of the kept scenarios are recomputed in float64 and the portfolio
 losses used there are their row sums, so the decomposition adds up exactly:
 
-* component ES: each position's mean loss over the scenarios beyond the VaR
-  (:func:`xl_var.historical.component_es_scenarios`), summing to ES;
+* component ES: each position's mean loss over the scenarios beyond the VaR (the
+  definition of :func:`xl_var.historical.component_es_scenarios`, summed block by block
+  so that the tail's position losses are never all in memory), summing to ES;
 * component VaR: the Epperlein–Smillie triangular-kernel estimator of the historical
   method (:func:`xl_var.historical.component_var_scenarios`), summing to VaR, with the
   PerformanceAnalytics bandwidth :math:`2.575\,\sigma_L S^{-1/5}` computed from all
@@ -129,26 +130,39 @@ def summarize(acc: Accumulator, model: ScenarioModel, confidence: tuple[float, .
     Summary
     """
     s = acc.scenarios
-    top_loss, _, _ = acc.losses.top()
     c_star = max(confidence)
-    _, index, payload = acc.rows.top()
-    assert index is not None and payload is not None
-    pl = np.concatenate([model.position_losses(payload[i:i + _BLOCK]).sum(axis=1)
-                         for i in range(0, len(payload), _BLOCK)])
+    _, index, stored = acc.rows.ranked()
+
+    def positions(rows: NDArray[np.intp]) -> FloatArray:  # block by block: a few MB of temporaries
+        parts = [model.position_losses(acc.rows.payload(stored[rows[i:i + _BLOCK]]))
+                 for i in range(0, rows.size, _BLOCK)]
+        return np.concatenate(parts) if len(parts) != 1 else parts[0]
+
+    pl = np.concatenate([positions(np.arange(i, min(i + _BLOCK, index.size))).sum(axis=1)
+                         for i in range(0, index.size, _BLOCK)])  # float64 portfolio losses
     order = np.lexsort((index, -pl))
     pl = pl[order]
     star = tail_statistics(pl, s, c_star)
+    top_loss = acc.losses.top_losses()
     stats = tuple(star if c == c_star else tail_statistics(top_loss, s, c) for c in confidence)
     bandwidth = kernel_bandwidth(acc.std(), s)
     if pl.size < s:
         bandwidth = min(bandwidth, star.var - float(pl[-1]))
-    # position losses only for what the estimators read: the tail, the kernel window, one row below
-    k = min(pl.size, int(np.count_nonzero(pl > star.var - bandwidth)) + 1)
-    pos = model.position_losses(payload[order[:k]])
-    pl = pos.sum(axis=1)
+    # Component VaR reads the kernel window |L - VaR| < b and the scenarios bracketing VaR;
+    # component ES the tail L > VaR, block by block: never all kept positions at once.
+    m = int(np.count_nonzero(pl > star.var))
+    lo = min(int(np.count_nonzero(pl >= star.var + bandwidth)), max(m - 1, 0))
+    hi = min(pl.size, max(int(np.count_nonzero(pl > star.var - bandwidth)), m) + 1)
+    window = positions(order[lo:hi])
+    component_var = component_var_scenarios(window.sum(axis=1), window, star.var, bandwidth=bandwidth)
+    if m == 0:  # no loss beyond VaR: the estimator's own fallback on the window
+        component_es = component_es_scenarios(window.sum(axis=1), window, star.var)
+    else:
+        tail_sum = sum(positions(order[i:min(i + _BLOCK, m)]).sum(axis=0) for i in range(0, m, _BLOCK))
+        component_es = np.asarray(tail_sum, dtype=np.float64) / m
     return Summary(
         stats=stats,
         star=star,
-        component_var=component_var_scenarios(pl, pos, star.var, bandwidth=bandwidth),
-        component_es=component_es_scenarios(pl, pos, star.var),
+        component_var=component_var,
+        component_es=component_es,
     )

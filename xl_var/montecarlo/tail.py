@@ -138,9 +138,10 @@ class TailKeeper:
     """The ``capacity`` largest losses of a stream, with optional index and payload rows.
 
     Rows are offered in batches (already filtered by :attr:`threshold` or not: any
-    superset is fine). When it holds more than ``1.5·capacity + 1024`` rows it drops those
-    below the ``capacity``-th largest loss (an O(n) partition); :meth:`top` sorts once by
-    (loss descending, index ascending) and cuts to ``capacity``.
+    superset is fine) and copied into storage that grows geometrically. When it holds
+    more than ``1.5·capacity + 1024`` rows, those below the ``capacity``-th largest loss
+    are dropped (an O(n) partition and an in-place compaction, no sort); :meth:`ranked`
+    sorts once by (loss descending, index ascending) and cuts to ``capacity``.
 
     Parameters
     ----------
@@ -156,62 +157,104 @@ class TailKeeper:
         self.capacity = int(capacity)
         self.with_rows = with_rows
         self.threshold = -math.inf
-        self._loss: list[FloatArray] = []
-        self._index: list[IntArray] = []
-        self._payload: list[NDArray[Any]] = []
-        self._held = 0
+        self._n = 0
+        self._loss: FloatArray = np.empty(0)
+        self._index: IntArray = np.empty(0, dtype=np.int64)
+        self._payload: NDArray[Any] | None = None
 
     def __len__(self) -> int:
-        return self._held
+        return self._n
+
+    def __getstate__(self) -> dict[str, Any]:  # pickle (Dask) only the rows held
+        state = dict(self.__dict__)
+        n = self._n
+        state["_loss"], state["_index"] = self._loss[:n].copy(), self._index[:n].copy()
+        state["_payload"] = None if self._payload is None else self._payload[:n].copy()
+        return state
+
+    def _reserve(self, need: int, payload: NDArray[Any] | None) -> None:
+        size = self._loss.size
+        if need <= size and (payload is None or self._payload is not None):
+            return
+        limit = self.capacity + self.capacity // 2 + 1024  # the most held after a prune, plus the batch
+        new = max(need, min(size + size // 2, limit + need - self._n), 1024)
+        n = self._n
+        grown = np.empty(new)
+        grown[:n] = self._loss[:n]
+        self._loss = grown
+        if self.with_rows and payload is not None:
+            index = np.empty(new, dtype=np.int64)
+            index[:n] = self._index[:n]
+            rows = np.empty((new, *payload.shape[1:]), dtype=payload.dtype)
+            if self._payload is not None:
+                rows[:n] = self._payload[:n]
+            self._index, self._payload = index, rows
 
     def add(self, loss: FloatArray, index: IntArray | None = None, payload: NDArray[Any] | None = None) -> None:
         """Offer rows; those below :attr:`threshold` may be dropped at the next prune."""
-        if loss.size == 0:
+        m = loss.size
+        if m == 0:
             return
-        self._loss.append(np.asarray(loss, dtype=np.float64))
-        if self.with_rows:
-            if index is None or payload is None:
-                raise ValueError("this TailKeeper keeps rows: pass index and payload")
-            self._index.append(np.asarray(index, dtype=np.int64))
-            self._payload.append(payload)
-        self._held += loss.size
-        if self._held > self.capacity + self.capacity // 2 + 1024:
+        if self.with_rows and (index is None or payload is None):
+            raise ValueError("this TailKeeper keeps rows: pass index and payload")
+        n = self._n
+        self._reserve(n + m, payload if self.with_rows else None)
+        self._loss[n:n + m] = loss
+        if index is not None and payload is not None and self._payload is not None:
+            self._index[n:n + m] = index
+            self._payload[n:n + m] = payload
+        self._n = n + m
+        if self._n > self.capacity + self.capacity // 2 + 1024:
             self._prune()
 
     def merge(self, other: TailKeeper) -> None:
         """Add everything ``other`` holds."""
-        if other._held:
-            loss, index, payload = other._arrays()
-            self.add(loss, index, payload)
-
-    def _arrays(self) -> tuple[FloatArray, IntArray | None, NDArray[Any] | None]:
-        loss = np.concatenate(self._loss) if self._loss else np.empty(0)
-        if not self.with_rows:
-            return loss, None, None
-        return loss, np.concatenate(self._index), np.concatenate(self._payload)
+        n = other._n
+        payload = None if other._payload is None else other._payload[:n]
+        self.add(other._loss[:n], other._index[:n] if self.with_rows else None, payload)
 
     def _prune(self) -> None:
-        """Drop everything below the ``capacity``-th largest loss (ties kept; no sorting)."""
-        loss, index, payload = self._arrays()
-        cut = float(np.partition(loss, loss.size - self.capacity)[loss.size - self.capacity])
-        keep = loss >= cut
-        self._loss = [loss[keep]]
-        if index is not None and payload is not None:
-            self._index, self._payload = [index[keep]], [payload[keep]]
-        self._held = int(keep.sum())
+        """Keep the rows at or above the ``capacity``-th largest loss (ties kept; no sorting)."""
+        n, k = self._n, self.capacity
+        cut = float(np.partition(self._loss[:n], n - k)[n - k])
+        keep = np.flatnonzero(self._loss[:n] >= cut)
+        arrays = [self._loss] + ([self._index, self._payload] if self._payload is not None else [])
+        for start in range(0, keep.size, 4096):  # keep[j] >= j: blocks never overwrite rows still to be read
+            part = keep[start:start + 4096]
+            for arr in arrays:
+                arr[start:start + part.size] = arr[part]
+        self._n = keep.size
         self.threshold = cut
 
-    def top(self) -> tuple[FloatArray, IntArray | None, NDArray[Any] | None]:
-        """The kept rows, at most ``capacity``, sorted by loss descending then index ascending."""
-        loss, index, payload = self._arrays()
-        k = min(self.capacity, loss.size)
-        if index is None or payload is None:
-            part = np.partition(loss, loss.size - k)[loss.size - k:] if k < loss.size else loss
-            out: FloatArray = np.sort(part)[::-1].copy()
-            return out, None, None
-        if k < loss.size:  # cut to a superset of the top k before the full sort
-            cut = np.partition(loss, loss.size - k)[loss.size - k]
-            keep = loss >= cut
-            loss, index, payload = loss[keep], index[keep], payload[keep]
-        order = np.lexsort((index, -loss))[:k]
-        return loss[order], index[order], payload[order]
+    def ranked(self) -> tuple[FloatArray, IntArray, IntArray]:
+        """The top ``capacity`` rows sorted by loss descending then index ascending.
+
+        Returns
+        -------
+        (loss, index, order)
+            Losses and scenario indices in that order, and the storage positions to pass
+            to :meth:`payload`.
+        """
+        n = self._n
+        loss, index = self._loss[:n], self._index[:n]
+        k = min(self.capacity, n)
+        rows = np.arange(n)
+        if k < n:  # a superset of the top k (ties at the cut) before the full sort
+            rows = np.flatnonzero(loss >= np.partition(loss, n - k)[n - k])
+        order: IntArray = rows[np.lexsort((index[rows], -loss[rows]))[:k]]
+        return loss[order], index[order], order
+
+    def top_losses(self) -> FloatArray:
+        """The largest ``capacity`` losses, sorted descending."""
+        n = self._n
+        k = min(self.capacity, n)
+        part = np.partition(self._loss[:n], n - k)[n - k:] if k < n else self._loss[:n]
+        out: FloatArray = np.sort(part)[::-1].copy()
+        return out
+
+    def payload(self, order: IntArray) -> NDArray[Any]:
+        """Payload rows at storage positions ``order`` (from :meth:`ranked`)."""
+        if self._payload is None:
+            raise ValueError("this TailKeeper keeps no rows")
+        out: NDArray[Any] = self._payload[order]
+        return out
