@@ -468,7 +468,7 @@ def cell(x: Any) -> Any:
         return x
     if isinstance(x, (bool, np.bool_)):
         return bool(x)
-    f = float(x)
+    f = float(x) + 0.0  # + 0.0 turns -0.0 into 0.0
     return f if math.isfinite(f) else "#N/A"
 
 

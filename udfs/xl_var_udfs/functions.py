@@ -135,7 +135,7 @@ def _confidence(x: Cell) -> float:
 def _horizon(x: Cell) -> int:
     h = opt_number(x, "horizon", 1.0)
     with reraise_as("#NUM!"):
-        return check_horizon(h)
+        return check_horizon(int(h) if h is not None and h.is_integer() else h)
 
 
 def _value(x: Cell) -> float:
