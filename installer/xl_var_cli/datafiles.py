@@ -5,6 +5,7 @@ Every failure raises :class:`~xl_var_cli.errors.CliError` naming the file and th
 
 from __future__ import annotations
 
+import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from xl_var_cli.errors import CliError
+from xl_var_cli.safexml import read_package
 
 __all__ = ["Returns", "read_returns", "read_table", "read_weights"]
 
@@ -33,7 +35,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise CliError(f"{p}: no such file")
     try:
         if zipfile.is_zipfile(p):
-            return pd.read_excel(p, header=None, engine="openpyxl")
+            pkg = read_package(p)  # zip/XML bomb, encryption and damage checks before openpyxl reads it
+            return pd.read_excel(io.BytesIO(pkg.raw), header=None, engine="openpyxl")
         if p.suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
             raise CliError(f"{p}: not a readable workbook (truncated, encrypted or not xlsx)")
         return pd.read_csv(p, header=None, skip_blank_lines=True)
@@ -68,6 +71,11 @@ def read_returns(path: str | Path) -> Returns:
         raise CliError(f"{path}: returns must be numbers ({exc})") from None
     ncols = values.shape[1]
     assets = tuple(header[int(has_dates):]) if header else tuple(f"Asset {i + 1}" for i in range(ncols))
+    bad = np.argwhere(~np.isfinite(values))
+    if bad.size:
+        i, j = bad[0]
+        raise CliError(f"{path}: row {i + 1 + int(has_header)}, column {assets[j]!r} is blank or not a finite "
+                       "number: fill it or remove that row")
     dates = tuple(str(x) for x in first_col) if has_dates else tuple(str(i + 1) for i in range(len(values)))
     return Returns(values=values, assets=assets, dates=dates)
 
@@ -83,8 +91,14 @@ def read_weights(path: str | Path, assets: tuple[str, ...]) -> np.ndarray:
         extra = [a for a in named if a not in assets]
         if missing or extra:
             raise CliError(f"{path}: weights name assets {sorted(named)} but returns has {list(assets)}")
-        return np.array([named[a] for a in assets])
+        return _finite(np.array([named[a] for a in assets]), path)
     flat = [float(x) for x in df.to_numpy().ravel() if _is_number(x)]
     if len(flat) != n:
         raise CliError(f"{path}: {len(flat)} weights but returns has {n} columns: give one per asset")
-    return np.array(flat)
+    return _finite(np.array(flat), path)
+
+
+def _finite(weights: np.ndarray, path: str | Path) -> np.ndarray:
+    if not np.all(np.isfinite(weights)):
+        raise CliError(f"{path}: weight {int(np.argmin(np.isfinite(weights))) + 1} is not a finite number")
+    return weights

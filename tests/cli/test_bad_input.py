@@ -179,3 +179,19 @@ def test_no_traceback_from_the_console_script(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("xl-var refresh: error: ") and done.stderr.count("\n") == 1
     assert "Traceback" not in done.stderr
+
+
+def test_returns_with_a_blank_cell(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "r.csv").write_text("Date,A,B\n2024-01-01,0.1,0.2\n2024-01-02,,0.1\n2024-01-03,0.0,0.1\n")
+    (tmp_path / "w.csv").write_text("0.5\n0.5\n")
+    _report_fails(tmp_path, capsys, ["--returns", str(tmp_path / "r.csv"), "--weights", str(tmp_path / "w.csv")],
+                  "r.csv", "row 3, column 'A' is blank")
+
+
+def test_returns_workbook_that_is_a_zip_bomb(tmp_path: Path, good_xlsx: bytes,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    members = _members(good_xlsx)
+    members["xl/media/bomb.bin"] = bytes(4 * LIMITS.ratio_floor)
+    (tmp_path / "r.xlsx").write_bytes(_zip(members))
+    _report_fails(tmp_path, capsys, ["--returns", str(tmp_path / "r.xlsx"), "--weights", str(SAMPLE_WEIGHTS)],
+                  "r.xlsx", "zip bomb")

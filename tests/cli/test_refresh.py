@@ -152,3 +152,40 @@ def test_values_only_needs_an_output(refreshed: dict, tmp_path: Path) -> None:
     ws = openpyxl.load_workbook(snap)[SHEET]
     assert ws["A1"].value == pytest.approx(refreshed["values"]["A1"].value, rel=1e-12)
     assert ws["D15"].value == pytest.approx(refreshed["values"]["D15"].value, rel=1e-12)
+
+
+def test_formula_text_for_the_engine() -> None:
+    from xl_var_cli.formula_text import BLANK, prepare
+
+    ours, known = {"AGGVAR", "STRESSCORR"}, {"AGGVAR", "STRESSCORR", "SUM", "IF"}
+    spills = {("My Sheet", "C4"): "C4:H9", (None, "B3"): "B3:D5"}
+
+    def look(sheet: str | None, cell: str) -> str | None:
+        return spills.get((sheet, cell))
+
+    blank = f'"{BLANK}"'
+    assert prepare('=AGGVAR(A1:B2, C1:C3, , ,"x")', ours, known, look).text == \
+        f'=AGGVAR(A1:B2, C1:C3, {blank}, {blank},"x")'
+    assert prepare("=[1]!AGGVAR(A1,)", ours, known, look).text == f"=AGGVAR(A1,{blank})"
+    assert prepare("=_xludf.AGGVAR(A1)+'C:\\x\\xl_var.xlam'!AGGVAR(A2)", ours, known, look).text == \
+        "=AGGVAR(A1)+AGGVAR(A2)"
+    assert prepare("=IF(A1,,)", ours, known, look).text == "=IF(A1,,)"  # Excel's own blanks untouched
+    assert prepare("=AGGVAR()", ours, known, look).text == "=AGGVAR()"
+    assert prepare("=SUM(_xlfn.ANCHORARRAY('My Sheet'!$C$4))", ours, known, look).text == "=SUM('My Sheet'!C4:H9)"
+    assert prepare("=SUM(B3#)", ours, known, look).text == "=SUM(B3:D5)"
+    other = prepare("=FOO(A1)+[2]Book!A1", ours, known, look)
+    assert other.unknown_functions == ("FOO",) and other.external
+
+
+def test_a_dynamic_array_blocked_by_a_cell_gives_spill_error(tmp_path: Path) -> None:
+    from xl_var_cli.formula_engine import ErrorValue, evaluate
+
+    r, w, _ = risk_book(tmp_path / "b.xlsx", rows=150)
+    wb = openpyxl.load_workbook(tmp_path / "b.xlsx")
+    ws = wb[SHEET]
+    ws["A8"] = ArrayFormula("A8:E13", "=COMPONENTVAR(Returns, Weights, 0.99)")  # stored for four assets
+    ws["A15"] = "a note"  # where the six-asset table's Total row must go
+    ev = evaluate(wb, dynamic=[(SHEET, "A8")])
+    assert ev.values[(SHEET, "A8")] == ErrorValue("#SPILL!")
+    assert ev.arrays[(SHEET, "A8")] == "A8"
+    assert ev.values[(SHEET, "A1")] == pytest.approx(xv.portfolio_var(r, w, 0.99, 1, method="historical").var)
