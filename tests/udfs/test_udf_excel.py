@@ -109,6 +109,10 @@ def test_engine_positions_are_rewritten_to_range_positions():
     err = t.locate(XlVarError("prices row 2, column 1 is 0: prices must be finite positive numbers"),
                    "prices")
     assert err.line == "#NUM! prices row 4, column 2 is 0: prices must be finite positive numbers"
+    err = t.locate(XlVarError("prices column 3 does not move: remove that asset"), "prices")
+    assert err.line == "#VALUE! prices column 4 does not move: remove that asset"
+    err = t.locate(XlVarError("prices row 9, column 1 is bad"), "prices")
+    assert err.line == "#VALUE! prices row 9, column 1 is bad"  # not a row of the table: left alone
     other = t.locate(XlVarError("method must be one of 'a', 'b'; got 'x'"), "prices")
     assert other.line == "#VALUE! method must be one of 'a', 'b'; got 'x'"
 

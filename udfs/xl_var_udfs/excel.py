@@ -69,7 +69,7 @@ _NUM_WORDS = re.compile(
     re.I,
 )
 _HINT = '; fix it or set the missing argument to "drop"'
-_POSITION = re.compile(r"\b(row|entry) (\d+)(?:, column (\d+))?")
+_POSITION = re.compile(r"\b(?:row (\d+)(?:, column (\d+))?|column (\d+))")
 
 
 class ExcelError(Exception):
@@ -279,11 +279,12 @@ class Table:
         err = as_excel_error(exc)
 
         def fix(m: re.Match[str]) -> str:
-            r = int(m.group(2))
-            if not 1 <= r <= len(self.rows):
+            row, col = m.group(1), m.group(2) or m.group(3)
+            if row is not None and not 1 <= int(row) <= len(self.rows):
                 return m.group(0)
-            out = f"{m.group(1)} {int(self.rows[r - 1])}"
-            return out + (f", column {int(m.group(3)) + self.first_column - 1}" if m.group(3) else "")
+            parts = [f"row {int(self.rows[int(row) - 1])}"] if row is not None else []
+            parts += [f"column {int(col) + self.first_column - 1}"] if col is not None else []
+            return ", ".join(parts)
 
         if err.message.startswith(name + " "):
             return ExcelError(err.code, _POSITION.sub(fix, err.message, count=1))
