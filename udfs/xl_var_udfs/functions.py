@@ -337,7 +337,8 @@ def RETURNS(prices: Range, kind: Cell = "simple", missing: Cell = "raise") -> Re
         r = xv.price_returns(table.values, kind=opt_text(kind, "kind", "simple"))
     rows: list[list[Any]] = spill_matrix(r, "the returns")
     if table.labels is not None:
-        rows = [[cell(label), *row] for label, row in zip(table.labels[1:], rows, strict=True)]
+        for label, row in zip(table.labels[1:], rows, strict=True):
+            row.insert(0, "" if label is None else label)  # labels are dates, text, serials or errors
     if table.header is not None:
         rows.insert(0, [cell(h) for h in table.header])
     return rows
