@@ -43,7 +43,9 @@ METHODS: dict[str, tuple[str, ...]] = {
 SCENARIO_METHODS = ("historical", "fhs")
 MEASURES = {"var": ("value-at-risk",), "es": ("expected shortfall", "cvar", "etl")}
 _SCALINGS = {"sqrt": (), "overlapping": ()}
-_MIN_OBS = {"normal": 2, "ewma": 2, "modified": 4, "t": 10}
+# a quantile (interpolated, as R and Excel do) and a covariance need 2 rows; skewness and kurtosis 4;
+# fitting the t's degrees of freedom 10
+_MIN_OBS = {"normal": 2, "ewma": 2, "historical": 2, "fhs": 2, "modified": 4, "t": 10}
 ZERO_VOL = 1e-12  # portfolio volatility below this fraction of PortfolioMoments.scale counts as zero
 SD_RANGE = (1e-150, 1e150)  # sd^4 and its reciprocal stay finite and normal inside this range
 
@@ -110,11 +112,10 @@ def _check_cov(cov: ArrayLike, n: int) -> FloatArray:
     return c
 
 
-def _min_obs(method: str, confidence: float, horizon: int, scaling: str, df: float | None) -> int:
-    if method in SCENARIO_METHODS:
-        need = max(2, math.ceil(1.0 / (1.0 - confidence) - 1e-9))  # at least one scenario in the tail
-        return need + horizon - 1 if scaling == "overlapping" else need
-    return 2 if method == "t" and df is not None else _MIN_OBS[method]
+def _min_obs(method: str, horizon: int, scaling: str, df: float | None) -> int:
+    """Rows each method needs; overlapping h-period sums use h - 1 rows more."""
+    need = 2 if method == "t" and df is not None else _MIN_OBS[method]
+    return need + horizon - 1 if scaling == "overlapping" else need
 
 
 def prepare(returns: ArrayLike | None, weights: ArrayLike, *, method: str, confidence: Any, horizon: Any,
@@ -150,7 +151,7 @@ def prepare(returns: ArrayLike | None, weights: ArrayLike, *, method: str, confi
         if cov is not None or mean is not None:
             raise XlVarError("cov= and mean= replace returns: pass returns=None to use them, "
                              "or leave them out")
-        data = clean_returns(returns, missing=missing, min_obs=_min_obs(method, c, h, scaling_, nu),
+        data = clean_returns(returns, missing=missing, min_obs=_min_obs(method, h, scaling_, nu),
                              method=method)
         n = data.shape[1]
         source = f"returns has {n} columns"

@@ -76,6 +76,7 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 
+
 @dataclass(frozen=True)
 class RiskResult:
     """Portfolio VaR and ES (positive losses, units of returns × weights).

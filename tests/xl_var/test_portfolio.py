@@ -283,11 +283,14 @@ def test_bad_input_messages(panel, kwargs, message):
 
 
 def test_too_few_observations_per_method(panel):
-    with pytest.raises(XlVarError, match="the historical method needs at least 100"):
-        xv.portfolio_var(panel[:99], W, 0.99, method="historical")
-    assert xv.portfolio_var(panel[:100], W, 0.99, method="historical").n_obs == 100
-    with pytest.raises(XlVarError, match="the fhs method needs at least 104"):
-        xv.portfolio_var(panel[:103], W, 0.99, 5, method="fhs", scaling="overlapping")
+    with pytest.raises(XlVarError, match="the historical method needs at least 2"):
+        xv.portfolio_var(panel[:1], W, 0.99, method="historical")
+    few = xv.portfolio_var(panel[:60], W, 0.99, method="historical")  # as R and PERCENTILE.INC: interpolated
+    port = np.sort(panel[:60] @ W)
+    assert few.var == pytest.approx(-(port[0] + 0.59 * (port[1] - port[0])), rel=1e-12)
+    assert few.es == pytest.approx(-port[0], rel=1e-12)
+    with pytest.raises(XlVarError, match="the fhs method needs at least 6"):
+        xv.portfolio_var(panel[:5], W, 0.99, 5, method="fhs", scaling="overlapping")
     with pytest.raises(XlVarError, match="the t method needs at least 10"):
         xv.portfolio_var(panel[:9], W, 0.99, method="t")
     assert xv.portfolio_var(panel[:9], W, 0.99, method="t", df=5).n_obs == 9
