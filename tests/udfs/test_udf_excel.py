@@ -153,6 +153,13 @@ def test_vector_errors_name_size_shape_and_position():
     assert kept[0] == 1.0 and np.isnan(kept[1:]).all()
 
 
+def test_omitted_optional_ranges():
+    for x in (None, "", [[None]], [[None, ""], [" ", None]], np.array([[None]], dtype=object), ((None,),)):
+        assert excel.is_omitted(x)
+    for x in (0.0, [[None, 0.0]], "#N/A", [["x"]]):
+        assert not excel.is_omitted(x)
+
+
 def test_a_single_cell_is_a_one_entry_vector():
     assert read_vector(0.7, "weights", size=1).values.tolist() == [0.7]
     assert read_vector([[0.7]], "weights", size=1).values.tolist() == [0.7]

@@ -81,6 +81,10 @@ def test_blank_or_omitted_optional_arguments_take_their_defaults(sample_returns)
     assert u.AGGVAR(sample_returns, [W], "", "", "", None, "", "") == default
     assert u.AGGVAR(sample_returns, [W], "99%", "1", "Historical") == default
     assert u.AGGVAR(sample_returns, [W], [[0.99]], [[1]]) == default
+    normal = u.AGGVAR(sample_returns, [W], 0.99, 1, "normal")
+    assert u.AGGVAR(sample_returns, [W], 0.99, 1, "normal", [[None]]) == normal  # a blank cell as corr
+    assert u.AGGVAR(sample_returns, [W], 0.99, 1, "normal", [[None, ""], [None, None]]) == normal
+    assert u.STRESSCORR([[1, 0.2], [0.2, 1]], 0.5, "shift", 1, [[None]]) == u.STRESSCORR([[1, 0.2], [0.2, 1]])
 
 
 def test_value_turns_fractions_into_currency(sample_returns):

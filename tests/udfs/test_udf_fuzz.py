@@ -121,6 +121,7 @@ def scalar(*valid):
     return _sometimes(st.one_of(st.sampled_from(valid), st.none()), bad, 10)
 
 
+BLANK_RANGE = st.sampled_from([[[None]], [[None, ""]], [[""], [None]]])  # a blank cell given for an optional range
 CONF = scalar(0.95, 0.99, 0.975, "99%", 0.9)
 HORIZON = scalar(1, 10, 5.0)
 VAR_METHOD = scalar("historical", "normal", "t", "modified", "ewma", "fhs", "Gaussian", "cornish-fisher")
@@ -156,7 +157,8 @@ def portfolio(draw, cell=RET):
 
 
 @FUZZ
-@given(portfolio(), CONF, HORIZON, VAR_METHOD, st.one_of(st.none(), NCOLS.flatmap(correlation)), VALUE, MISSING)
+@given(portfolio(), CONF, HORIZON, VAR_METHOD, st.one_of(st.none(), BLANK_RANGE, NCOLS.flatmap(correlation)), VALUE,
+       MISSING)
 def test_aggvar_and_agges(pf, confidence, horizon, method, corr, value, missing):
     check(u.AGGVAR(*pf, confidence, horizon, method, corr, value, missing))
     check(u.AGGES(*pf, confidence, horizon, method, corr, value, missing))
@@ -189,7 +191,8 @@ def test_corrmatrix(returns, method, lam, missing):
 
 
 @FUZZ
-@given(NCOLS.flatmap(lambda n: st.tuples(st.one_of(table(n), correlation(n)), st.one_of(st.none(), correlation(n)))),
+@given(NCOLS.flatmap(lambda n: st.tuples(st.one_of(table(n), correlation(n)),
+                                          st.one_of(st.none(), BLANK_RANGE, correlation(n)))),
        scalar(0.0, 0.5, 1.0, 0.25), scalar("shift", "blend", "tail", "shrink"), scalar(1.0, 0.0, -1.0, 0.5),
        MISSING)
 def test_stresscorr(args, intensity, method, target, missing):

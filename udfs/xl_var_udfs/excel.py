@@ -48,6 +48,7 @@ __all__ = [
     "as_excel_error",
     "cell",
     "is_error",
+    "is_omitted",
     "number",
     "opt_bool",
     "opt_choice",
@@ -153,6 +154,16 @@ def _describe(x: Any) -> str:
 
 
 # ----------------------------------------------------------------------------- grids
+def is_omitted(x: Any) -> bool:
+    """Whether an optional range argument was left out: None, or only blank cells (a blank cell
+    reference arrives as ``[[None]]`` with ``ndim=2``)."""
+    if isinstance(x, np.ndarray):
+        x = x.tolist()
+    if isinstance(x, (list, tuple)):
+        return all(is_omitted(v) for v in x)
+    return _is_blank(x)
+
+
 def _grid(x: Any, name: str) -> list[list[Any]]:
     """Any Excel-shaped value as a rectangular list of rows, trailing blank rows/columns removed."""
     if isinstance(x, np.ndarray):

@@ -32,6 +32,7 @@ from xl_var_udfs.excel import (
     ExcelError,
     Table,
     cell,
+    is_omitted,
     opt_bool,
     opt_choice,
     opt_number,
@@ -174,7 +175,7 @@ def _matrix(x: Range, name: str) -> np.ndarray:
 def _risk(returns: Range, weights: Range, confidence: Cell, horizon: Cell, method: Cell, corr: Range,
           missing: Cell) -> Any:
     table, w, _ = _portfolio(returns, weights, missing)
-    options = {} if corr is None else {"corr": _matrix(corr, "corr")}
+    options = {} if is_omitted(corr) else {"corr": _matrix(corr, "corr")}
     with _about(table, "returns"):
         return xv.portfolio_var(table.values, w, confidence=_confidence(confidence),
                                 horizon=_horizon(horizon), method=opt_text(method, "method", "historical"),
@@ -316,7 +317,7 @@ def STRESSCORR(returns_or_corr: Range, intensity: Cell = 0.5, method: Cell = "sh
     table = read_table(returns_or_corr, "returns_or_corr", missing=_missing(missing))
     given_corr = _looks_like_correlation(table.values)
     options: dict[str, Any] = {"target": opt_number(target, "target", 1.0)}
-    if crisis is not None:
+    if not is_omitted(crisis):
         options["crisis"] = _matrix(crisis, "crisis")
     if not given_corr:
         options["returns"] = table.values
