@@ -115,6 +115,13 @@ class ScenarioModel(Protocol):
     def position_losses(self, payload: NDArray[Any]) -> FloatArray:
         """Position losses :math:`-w_i X_i`, shape (len(payload), N), float64."""
 
+    def portfolio_losses(self, payload: NDArray[Any]) -> FloatArray:
+        """Portfolio losses :math:`-w^\\top X` of the payload rows, float64 (row sums of
+        :meth:`position_losses` up to rounding)."""
+
+    def position_loss_sum(self, payload: NDArray[Any]) -> FloatArray:
+        """Sum over the payload rows of :meth:`position_losses`, shape (N,)."""
+
 
 def _factor(cov: FloatArray) -> FloatArray:
     """A matrix A with A Aᵀ = cov: Cholesky, or the eigen square root when cov is singular."""
@@ -187,6 +194,16 @@ class GaussianModel:
         out *= -self.weights
         return out
 
+    def portfolio_losses(self, payload: NDArray[Any]) -> FloatArray:  # O(N) per row: -w·μ - s (Aᵀw)·z
+        out: FloatArray = payload[:, :-1].astype(np.float64) @ (self.factor.T @ self.weights)
+        out *= payload[:, -1]
+        return self.centre - out
+
+    def position_loss_sum(self, payload: NDArray[Any]) -> FloatArray:  # -w ⊙ (k μ + A Σ s z)
+        sz = payload[:, -1].astype(np.float64) @ payload[:, :-1].astype(np.float64)
+        out: FloatArray = -self.weights * (payload.shape[0] * self.mean + self.factor @ sz)
+        return out
+
 
 @dataclass(frozen=True)
 class CopulaModel:
@@ -233,6 +250,14 @@ class CopulaModel:
         out: FloatArray = -payload.astype(np.float64) * self.weights
         return out
 
+    def portfolio_losses(self, payload: NDArray[Any]) -> FloatArray:
+        out: FloatArray = self.position_losses(payload).sum(axis=1)
+        return out
+
+    def position_loss_sum(self, payload: NDArray[Any]) -> FloatArray:
+        out: FloatArray = self.position_losses(payload).sum(axis=0)
+        return out
+
 
 @dataclass(frozen=True)
 class ResampleModel:
@@ -267,6 +292,14 @@ class ResampleModel:
 
     def position_losses(self, payload: NDArray[Any]) -> FloatArray:
         out: FloatArray = -self.panel[payload].sum(axis=1) * self.weights
+        return out
+
+    def portfolio_losses(self, payload: NDArray[Any]) -> FloatArray:
+        out: FloatArray = self.position_losses(payload).sum(axis=1)
+        return out
+
+    def position_loss_sum(self, payload: NDArray[Any]) -> FloatArray:
+        out: FloatArray = self.position_losses(payload).sum(axis=0)
         return out
 
 

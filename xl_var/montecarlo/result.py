@@ -17,7 +17,9 @@ losses used there are their row sums, so the decomposition adds up exactly:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -133,13 +135,11 @@ def summarize(acc: Accumulator, model: ScenarioModel, confidence: tuple[float, .
     c_star = max(confidence)
     _, index, stored = acc.rows.ranked()
 
-    def positions(rows: NDArray[np.intp]) -> FloatArray:  # block by block: a few MB of temporaries
-        parts = [model.position_losses(acc.rows.payload(stored[rows[i:i + _BLOCK]]))
-                 for i in range(0, rows.size, _BLOCK)]
-        return np.concatenate(parts) if len(parts) != 1 else parts[0]
+    def blocks(rows: NDArray[np.intp]) -> Iterator[NDArray[Any]]:  # one block of payloads at a time
+        for i in range(0, rows.size, _BLOCK):
+            yield acc.rows.payload(stored[rows[i:i + _BLOCK]])
 
-    pl = np.concatenate([positions(np.arange(i, min(i + _BLOCK, index.size))).sum(axis=1)
-                         for i in range(0, index.size, _BLOCK)])  # float64 portfolio losses
+    pl = np.concatenate([model.portfolio_losses(p) for p in blocks(np.arange(index.size))])
     order = np.lexsort((index, -pl))
     pl = pl[order]
     star = tail_statistics(pl, s, c_star)
@@ -153,13 +153,15 @@ def summarize(acc: Accumulator, model: ScenarioModel, confidence: tuple[float, .
     m = int(np.count_nonzero(pl > star.var))
     lo = min(int(np.count_nonzero(pl >= star.var + bandwidth)), max(m - 1, 0))
     hi = min(pl.size, max(int(np.count_nonzero(pl > star.var - bandwidth)), m) + 1)
-    window = positions(order[lo:hi])
+    window = np.concatenate([model.position_losses(p) for p in blocks(order[lo:hi])])
     component_var = component_var_scenarios(window.sum(axis=1), window, star.var, bandwidth=bandwidth)
     if m == 0:  # no loss beyond VaR: the estimator's own fallback on the window
         component_es = component_es_scenarios(window.sum(axis=1), window, star.var)
     else:
-        tail_sum = sum(positions(order[i:min(i + _BLOCK, m)]).sum(axis=0) for i in range(0, m, _BLOCK))
-        component_es = np.asarray(tail_sum, dtype=np.float64) / m
+        component_es = np.zeros(model.n_assets)
+        for p in blocks(order[:m]):
+            component_es += model.position_loss_sum(p)
+        component_es /= m
     return Summary(
         stats=stats,
         star=star,

@@ -140,7 +140,7 @@ class TailKeeper:
     Rows are offered in batches (already filtered by :attr:`threshold` or not: any
     superset is fine) and copied into storage that grows geometrically. When it holds
     more than ``1.5·capacity + 1024`` rows, those below the ``capacity``-th largest loss
-    are dropped (an O(n) partition and an in-place compaction, no sort); :meth:`ranked`
+    are dropped (an O(n) partition; kept rows fill the holes, no sort); :meth:`ranked`
     sorts once by (loss descending, index ascending) and cuts to ``capacity``.
 
     Parameters
@@ -172,12 +172,16 @@ class TailKeeper:
         state["_payload"] = None if self._payload is None else self._payload[:n].copy()
         return state
 
+    @property
+    def _limit(self) -> int:
+        """Rows held before a prune: 1.5 × capacity + 1024."""
+        return self.capacity + self.capacity // 2 + 1024
+
     def _reserve(self, need: int, payload: NDArray[Any] | None) -> None:
         size = self._loss.size
         if need <= size and (payload is None or self._payload is not None):
             return
-        limit = self.capacity + self.capacity // 2 + 1024  # the most held after a prune, plus the batch
-        new = max(need, min(size + size // 2, limit + need - self._n), 1024)
+        new = max(need, min(size + size // 2, self._limit + 16384), 1024)  # headroom for a chunk's rows
         n = self._n
         grown = np.empty(new)
         grown[:n] = self._loss[:n]
@@ -197,6 +201,8 @@ class TailKeeper:
             return
         if self.with_rows and (index is None or payload is None):
             raise ValueError("this TailKeeper keeps rows: pass index and payload")
+        if self._n + m > self._limit and self._n > self.capacity:
+            self._prune()  # make room first, so the storage rarely has to grow
         n = self._n
         self._reserve(n + m, payload if self.with_rows else None)
         self._loss[n:n + m] = loss
@@ -204,7 +210,7 @@ class TailKeeper:
             self._index[n:n + m] = index
             self._payload[n:n + m] = payload
         self._n = n + m
-        if self._n > self.capacity + self.capacity // 2 + 1024:
+        if self._n > self._limit:
             self._prune()
 
     def merge(self, other: TailKeeper) -> None:
@@ -214,16 +220,19 @@ class TailKeeper:
         self.add(other._loss[:n], other._index[:n] if self.with_rows else None, payload)
 
     def _prune(self) -> None:
-        """Keep the rows at or above the ``capacity``-th largest loss (ties kept; no sorting)."""
+        """Keep the rows at or above the ``capacity``-th largest loss (ties kept; no sorting).
+
+        Kept rows beyond the new end move into the holes left by dropped rows before it.
+        """
         n, k = self._n, self.capacity
         cut = float(np.partition(self._loss[:n], n - k)[n - k])
-        keep = np.flatnonzero(self._loss[:n] >= cut)
-        arrays = [self._loss] + ([self._index, self._payload] if self._payload is not None else [])
-        for start in range(0, keep.size, 4096):  # keep[j] >= j: blocks never overwrite rows still to be read
-            part = keep[start:start + 4096]
-            for arr in arrays:
-                arr[start:start + part.size] = arr[part]
-        self._n = keep.size
+        keep = self._loss[:n] >= cut
+        new_n = int(np.count_nonzero(keep))
+        holes = np.flatnonzero(~keep[:new_n])
+        movers = np.flatnonzero(keep[new_n:]) + new_n
+        for arr in [self._loss] + ([self._index, self._payload] if self._payload is not None else []):
+            arr[holes] = arr[movers]
+        self._n = new_n
         self.threshold = cut
 
     def ranked(self) -> tuple[FloatArray, IntArray, IntArray]:
