@@ -25,7 +25,7 @@ DATES = st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(20
 JUNK = st.one_of(
     st.none(), st.just(""), st.sampled_from(ERRORS), st.text(max_size=6), st.booleans(), DATES,
     st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**9, 10**9),
-    st.sampled_from(["99%", "0.5", "1e308", "-0", " ", "nan", "inf"]),
+    st.sampled_from(["99%", "0.5", "1e308", "-0", " ", "nan", "inf", 10**400, -(10**400), 1e308, 5e-324]),
 )
 RET = st.floats(-0.3, 0.3, allow_nan=False, allow_subnormal=False)
 PRICE = st.floats(0.5, 1000.0, allow_nan=False)

@@ -139,6 +139,14 @@ def _is_label(x: Any) -> bool:
     return isinstance(x, dt.date) or (isinstance(x, str) and not is_error(x) and bool(x.strip()))
 
 
+def _float(x: Any) -> float:
+    """A number as a float; integers too large for one become ±inf (caught later as not finite)."""
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
+
+
 def _describe(x: Any) -> str:
     """How a non-number cell reads in a message."""
     if _is_blank(x):
@@ -224,7 +232,7 @@ def _to_floats(rows: Sequence[Sequence[Any]], name: str, origin: tuple[int, int]
     for i, row in enumerate(rows):
         for j, v in enumerate(row):
             if _is_number(v):
-                out[i, j] = v
+                out[i, j] = _float(v)
                 continue
             droppable = _is_blank(v) or is_error(v)
             if drop and droppable:
@@ -238,7 +246,7 @@ def _to_floats(rows: Sequence[Sequence[Any]], name: str, origin: tuple[int, int]
 def _is_serial_dates(cells: list[Any]) -> bool:
     if len(cells) < 2 or not all(_is_number(v) for v in cells):
         return False
-    arr = np.asarray(cells, dtype=np.float64)
+    arr = np.array([_float(v) for v in cells])
     if not (np.all(arr == np.round(arr)) and arr.min() >= _SERIAL_MIN and arr.max() <= _SERIAL_MAX):
         return False
     step = np.diff(arr)
@@ -422,7 +430,7 @@ def opt_number(x: Any, name: str, default: float | None) -> float | None:
     if _is_blank(x):
         return default
     if _is_number(x):
-        return float(x)
+        return _float(x)
     if isinstance(x, str):
         text = x.strip().replace(",", "")
         scale = 100.0 if text.endswith("%") else 1.0
