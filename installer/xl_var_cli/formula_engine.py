@@ -276,6 +276,49 @@ def _constant(value: Any) -> Any:
     return value
 
 
+def _blocks(constants: Mapping[Key, Any]) -> Iterable[tuple[str, str, Any]]:
+    """Constants grouped into rectangular blocks: (sheet, "A1:G783", 2-D array) or (sheet, "A1", value).
+
+    ``formulas`` links every cell to every range that reads it; a data table handed over as
+    one block instead of thousands of cells keeps that graph small (a rolling window over
+    the returns is then one link, not one per cell).
+    """
+    runs: dict[tuple[str, int], list[list[int]]] = {}
+    singles = []
+    for (sheet, coord), value in constants.items():
+        min_col, row, _, _ = range_boundaries(coord)
+        if isinstance(_constant(value), str) and _constant(value) != value:  # text shown as a formula
+            singles.append((sheet, coord, _constant(value)))
+            continue
+        cols = runs.setdefault((sheet, row), [])
+        if cols and cols[-1][1] == min_col - 1:
+            cols[-1][1] = min_col
+        else:
+            cols.append([min_col, min_col])
+    open_blocks: dict[tuple[str, int, int], list[int]] = {}  # (sheet, first col, last col) -> [first row, last row]
+    done: list[tuple[str, int, int, int, int]] = []
+    for (sheet, row), spans in sorted(runs.items()):
+        for c1, c2 in spans:
+            block = open_blocks.get((sheet, c1, c2))
+            if block and block[1] == row - 1:
+                block[1] = row
+                continue
+            if block:
+                done.append((sheet, c1, c2, block[0], block[1]))
+            open_blocks[(sheet, c1, c2)] = [row, row]
+    done += [(sheet, c1, c2, r1, r2) for (sheet, c1, c2), (r1, r2) in open_blocks.items()]
+    for sheet, c1, c2, r1, r2 in done:
+        if (c1, r1) == (c2, r2):
+            yield sheet, _coord(r1, c1), constants[(sheet, _coord(r1, c1))]
+            continue
+        grid = np.empty((r2 - r1 + 1, c2 - c1 + 1), dtype=object)
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                grid[r - r1, c - c1] = constants[(sheet, _coord(r, c))]
+        yield sheet, f"{_coord(r1, c1)}:{_coord(r2, c2)}", grid
+    yield from singles
+
+
 class _Pass:
     """The ``formulas`` model of the book for given array/spill ranges, calculated."""
 
@@ -291,9 +334,8 @@ class _Pass:
 
         cover = {c for a, ref in spills.items() for c in _cells(a, ref) if c != a}
         model: dict[str, Any] = {}
-        for key, value in book.constants.items():
-            if key not in cover:
-                model[self.out(key)] = _constant(value)
+        for sheet, ref, value in _blocks({k: v for k, v in book.constants.items() if k not in cover}):
+            model[self.prefix[sheet] + ref] = value
         for key, text in book.computed():
             if key not in cover:
                 prepared = prepare(text, ours, known, functools.partial(spill_of, here=key[0]))

@@ -15,6 +15,7 @@ array formulas on load and does not know xl-var's functions).
 
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
 import zipfile
@@ -86,7 +87,9 @@ def _wanted(path: tuple[str, ...]) -> bool:
     return len(path) <= 3 or (len(path) == 4 and path[3] == "c") or len(path) == 5
 
 
+@functools.lru_cache(maxsize=64)
 def _read_sheet(data: bytes) -> _Sheet:
+    """The structure of a worksheet part (cached: one refresh reads each sheet several times)."""
     top = scan(data, _wanted, lambda p: len(p) == 5 and p[4] in ("f", "v"))
     root = top[0]
     sheet_data = next((s for s in root.children if s.name == "sheetData"), None)
