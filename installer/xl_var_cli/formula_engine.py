@@ -324,8 +324,9 @@ class _Pass:
 
     def __init__(self, book: _Book, spills: Mapping[Key, str], ours: set[str]) -> None:
         self.spills = spills
-        self.prefix = {t: formulas.Ranges().push(f"'[{_BOOK}]{t.replace(chr(39), chr(39) * 2)}'!A1")
-                       .ranges[0]["name"][:-2] for t in book.order}
+        self.prefix: dict[str, str] = {
+            t: str(formulas.Ranges().push(f"'[{_BOOK}]{t.replace(chr(39), chr(39) * 2)}'!A1").ranges[0]["name"])[:-2]
+            for t in book.order}
         known = set(formulas.get_functions()) | ours
         by_upper = {t.upper(): t for t in book.order}
 
@@ -345,12 +346,9 @@ class _Pass:
         self.model = formulas.ExcelModel().from_dict(model)
         self.solution = self.model.calculate()
 
-    def out(self, key: Key) -> str:
-        return self.prefix[key[0]] + key[1]
-
     def node(self, key: Key) -> str:
-        ref = self.spills.get(key, key[1])
-        return self.prefix[key[0]] + ref
+        """The engine's name for a formula's output: its cell, or its array/spill range."""
+        return self.prefix[key[0]] + self.spills.get(key, key[1])
 
     def full_shape(self, key: Key) -> tuple[int, int] | None:
         """Rows x columns of the formula's whole result, before it is cut to its cell or range."""
@@ -358,7 +356,7 @@ class _Pass:
         if cell is None or cell.func is None:
             return None
         pipe = cell.func.func
-        result = getattr(pipe, "solution", {}).get(pipe.outputs[0])
+        result: Any = getattr(pipe, "solution", {}).get(pipe.outputs[0])
         shape = np.shape(getattr(result, "value", result))
         return (1, 1) if len(shape) < 2 else (int(shape[0]), int(shape[1]))
 
@@ -389,8 +387,8 @@ def _place_spills(book: _Book, shapes: Mapping[Key, tuple[int, int]], fixed: Map
     (``#SPILL!``); a plain formula whose table cannot spill stays a plain formula.
     """
     taken = set(book.constants) | set(book.formulas) | set(book.arrays)
-    for anchor, ref in fixed.items():
-        taken.update(_cells(anchor, ref))
+    for anchor, fixed_ref in fixed.items():
+        taken.update(_cells(anchor, fixed_ref))
     spills, blocked = dict(fixed), set()
     for anchor in sorted(shapes, key=functools.partial(_position, book)):
         ref = _spill_ref(anchor[1], shapes[anchor])

@@ -152,7 +152,8 @@ def build(template: Path, returns: Path, weights: Path, charts: bool = True) -> 
     wb.save(buf)
     saved = package_from_bytes(buf.getvalue(), template)
     xlsx, _ = write_values(saved, ev)
-    hide = (places["Returns"].sheet, CHART_SHEET) if charts else (places["Returns"].sheet,)
+    results = {places[name].sheet for name in _CHECKED}
+    hide = tuple(s for s in (places["Returns"].sheet, CHART_SHEET) if s not in results and s in wb.sheetnames)
     return Built(xlsx, ev, places, hide, wb)
 
 

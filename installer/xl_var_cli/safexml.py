@@ -94,7 +94,8 @@ def resolve_target(folder: str, target: str) -> str:
 def parse_xml(data: bytes, where: str) -> Element:
     """Parse one XML part with defusedxml: DTDs, entities and external references are refused."""
     try:
-        return DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root: Element = DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        return root
     except DefusedXmlException as exc:
         raise CliError(f"{where}: refused: the XML declares a DTD or entities ({type(exc).__name__}), "
                        "which workbooks never need") from None
