@@ -34,6 +34,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 from scipy import special
+from scipy.linalg import blas
 from scipy.stats import qmc
 
 from xl_var.historical import fhs_scenarios, overlapping_sums
@@ -217,8 +218,12 @@ class CopulaModel:
     name: str = "t-copula"
     w32: F32Array = field(init=False, repr=False)
 
+    lower: bool = field(init=False, repr=False)
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "w32", self.weights.astype(np.float32))
+        object.__setattr__(self, "corr_factor", np.asfortranarray(self.corr_factor, dtype=np.float32))
+        object.__setattr__(self, "lower", bool(np.array_equal(self.corr_factor, np.tril(self.corr_factor))))
 
     @property
     def n_assets(self) -> int:
@@ -235,12 +240,15 @@ class CopulaModel:
         a = rng.standard_gamma(self.df / 2.0, rows, dtype=np.float32)  # W/2
         a *= np.float32(4.0 / self.df)  # 2W/ν
         np.maximum(a, np.float32(1e-30), out=a)
-        y = scratch.array("y", (n, rows), np.float32)
-        np.matmul(self.corr_factor, z, out=y)
+        if self.lower:  # Y = L Z (in place), as Yᵀ = Zᵀ Lᵀ on the Fortran view: half a matrix product
+            y = blas.strmm(1.0, self.corr_factor, z.T, side=1, lower=1, trans_a=1, overwrite_b=1).T
+        else:
+            y = np.matmul(self.corr_factor, z)
+        x = scratch.array("x", (n, rows), np.float32)
         block = (min(n, 16), rows)
-        self.transform.apply(y, a, z, scratch.array("q", block, np.float32), scratch.array("k", block, np.int32))
-        loss: FloatArray = -np.matmul(self.w32, z).astype(np.float64)
-        return loss, z
+        self.transform.apply(y, a, x, scratch.array("q", block, np.float32), scratch.array("k", block, np.int32))
+        loss: FloatArray = -np.matmul(self.w32, x).astype(np.float64)
+        return loss, x
 
     def payload(self, state: Any, rows: NDArray[np.intp]) -> NDArray[Any]:
         out: NDArray[Any] = np.ascontiguousarray(state[:, rows].T)
