@@ -404,7 +404,7 @@ def _place_spills(book: _Book, shapes: Mapping[Key, tuple[int, int]], fixed: Map
 
 
 def evaluate(wb: Workbook, dynamic: Iterable[Key] = (),
-             cached: Callable[[Key], Any] = lambda key: ErrorValue("#N/A")) -> Evaluation:
+             cached: Callable[[Key], Any] = lambda key: ErrorValue("#N/A"), plain: Iterable[Key] = ()) -> Evaluation:
     """Calculate every formula of ``wb``.
 
     Parameters
@@ -416,6 +416,9 @@ def evaluate(wb: Workbook, dynamic: Iterable[Key] = (),
     cached : callable
         The value the file last stored for a cell; it stands in for formulas the engine
         cannot calculate, so that their dependents still see a value.
+    plain : iterable of Key
+        Formulas that stay plain formulas even if their result is a table (Excel's shared
+        formulas: the file stores them as a group that one array formula would break).
     """
     ours = _register(wb.epoch)
     book = _read_book(wb, ours, cached)
@@ -425,7 +428,9 @@ def evaluate(wb: Workbook, dynamic: Iterable[Key] = (),
         for c in _cells(k, book.arrays[k][1]):
             if c != k:
                 book.constants.pop(c, None)
-    candidates = dynamic | {k for k, t in book.formulas.items() if any(n in t.upper() for n in ours)}
+    keep = set(plain)
+    candidates = dynamic | {k for k, t in book.formulas.items()
+                            if k not in keep and any(n in t.upper() for n in ours)}
     spills = dict(fixed) | {k: book.arrays[k][1] for k in dynamic}
     run = _Pass(book, spills, ours)
     blocked: set[Key] = set()

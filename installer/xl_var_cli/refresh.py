@@ -52,11 +52,12 @@ def load_workbook(pkg: Package) -> Any:
 def refresh_package(pkg: Package) -> tuple[bytes, Any, list[str]]:
     """Recalculate ``pkg``: the new file's bytes, the :class:`~xl_var_cli.formula_engine.Evaluation`, notes."""
     from xl_var_cli.formula_engine import evaluate
-    from xl_var_cli.sheetpatch import cached_value, dynamic_anchors, write_values
+    from xl_var_cli.sheetpatch import cached_value, formula_kinds, write_values
 
     wb = load_workbook(pkg)
     try:
-        ev = evaluate(wb, dynamic_anchors(pkg), cached_value(pkg))
+        dynamic, shared = formula_kinds(pkg)
+        ev = evaluate(wb, dynamic, cached_value(pkg), plain=shared)
         data, notes = write_values(pkg, ev)
     except CliError:
         raise

@@ -31,7 +31,7 @@ from xl_var_cli.errors import CliError
 from xl_var_cli.formula_engine import ErrorValue, Evaluation, Key, evaluate, xl_functions
 from xl_var_cli.refresh import load_workbook
 from xl_var_cli.safexml import Package, package_from_bytes, read_package
-from xl_var_cli.sheetpatch import cached_value, dynamic_anchors, values_only, write_values
+from xl_var_cli.sheetpatch import cached_value, formula_kinds, values_only, write_values
 from xl_var_cli.template import Place, fill_inputs, find
 
 __all__ = ["Built", "add_parser", "build", "default_template", "export_pdf", "run"]
@@ -111,7 +111,7 @@ def _spilling(wb: Any, pkg: Package) -> set[Key]:
     """Array formulas that spill to fit their result: Excel 365 dynamic arrays, and in a template
     every array formula calling an xl-var function (an openpyxl save drops the dynamic flag)."""
     names = tuple(xl_functions())
-    found = dynamic_anchors(pkg)
+    found, _ = formula_kinds(pkg)
     for ws in wb.worksheets:
         for cell in list(getattr(ws, "_cells", {}).values()):  # openpyxl's cell store
             if isinstance(cell.value, ArrayFormula) and any(n in (cell.value.text or "").upper() for n in names):

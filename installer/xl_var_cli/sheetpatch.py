@@ -34,7 +34,7 @@ from xl_var_cli.formula_engine import ErrorValue, Evaluation, Key
 from xl_var_cli.safexml import NS, Package
 from xl_var_cli.xmlspans import Span, attrs_xml, scan, splice, text_xml
 
-__all__ = ["CURRENT_CALC_ID", "cached_value", "dynamic_anchors", "sheet_parts", "values_only", "write_values"]
+__all__ = ["CURRENT_CALC_ID", "cached_value", "formula_kinds", "sheet_parts", "values_only", "write_values"]
 
 CURRENT_CALC_ID = 191029  # the calculation engine of Excel 2019/365: Excel trusts stored values from it
 _SHEET_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
@@ -114,15 +114,18 @@ def _child(cell: Span, name: str) -> Span | None:
     return next((s for s in cell.children if s.name == name), None)
 
 
-def dynamic_anchors(pkg: Package) -> set[Key]:
-    """Array-formula cells that carry cell metadata (``cm``): Excel 365's dynamic arrays."""
-    out = set()
+def formula_kinds(pkg: Package) -> tuple[set[Key], set[Key]]:
+    """(dynamic, shared): array formulas carrying cell metadata ``cm`` (Excel 365's dynamic
+    arrays), and cells of Excel shared formulas (which must stay plain formulas)."""
+    dynamic, shared = set(), set()
     for title, part in sheet_parts(pkg).items():
         for coord, (cell, _) in _read_sheet(pkg.parts[part]).cells.items():
-            f = _child(cell, "f")
-            if "cm" in cell.attrs and f is not None and f.attrs.get("t") == "array":
-                out.add((title, coord))
-    return out
+            kind = f.attrs.get("t") if (f := _child(cell, "f")) is not None else None
+            if kind == "array" and "cm" in cell.attrs:
+                dynamic.add((title, coord))
+            elif kind == "shared":
+                shared.add((title, coord))
+    return dynamic, shared
 
 
 def cached_value(pkg: Package) -> Callable[[Key], Any]:

@@ -189,3 +189,23 @@ def test_a_dynamic_array_blocked_by_a_cell_gives_spill_error(tmp_path: Path) -> 
     assert ev.values[(SHEET, "A8")] == ErrorValue("#SPILL!")
     assert ev.arrays[(SHEET, "A8")] == "A8"
     assert ev.values[(SHEET, "A1")] == pytest.approx(xv.portfolio_var(r, w, 0.99, 1, method="historical").var)
+
+
+def test_shared_formulas_stay_shared(tmp_path: Path) -> None:
+    """Excel stores filled-down formulas as one shared group; turning one into a spill would break it."""
+    risk_book(tmp_path / "b.xlsx", rows=150)
+    wb = openpyxl.load_workbook(tmp_path / "b.xlsx")
+    ws = wb[SHEET]
+    ws["P1"], ws["P20"] = "=CORRMATRIX(Returns)", "=CORRMATRIX(Returns)"
+    wb.save(tmp_path / "plain.xlsx")
+    rezip(tmp_path / "plain.xlsx", tmp_path / "shared.xlsx", {"xl/worksheets/sheet2.xml": (
+        b'<c r="P1"><f>CORRMATRIX(Returns)</f><v /></c>',
+        b'<c r="P1"><f t="shared" ref="P1:P20" si="0">CORRMATRIX(Returns)</f><v /></c>')})
+    rezip(tmp_path / "shared.xlsx", tmp_path / "book.xlsx", {"xl/worksheets/sheet2.xml": (
+        b'<c r="P20"><f>CORRMATRIX(Returns)</f><v /></c>', b'<c r="P20"><f t="shared" si="0"/><v /></c>')})
+    book = tmp_path / "book.xlsx"
+    assert main(["refresh", str(book)]) == 0
+    with zipfile.ZipFile(book) as z:
+        sheet = z.read("xl/worksheets/sheet2.xml").decode()
+    assert '<f t="shared" ref="P1:P20" si="0">CORRMATRIX(Returns)</f><v>1</v>' in sheet
+    assert '<f t="shared" si="0"/><v>1</v>' in sheet
