@@ -55,6 +55,7 @@ def test_seed_none_reports_a_seed_that_reproduces_the_run(panel):
     a = xv.monte_carlo(x, w, 20_000, model="normal", seed=None)
     b = xv.monte_carlo(x, w, 20_000, model="normal", seed=a.seed)
     assert same(a, b)
+    assert 0 <= a.seed < 2**53 and float(a.seed) == a.seed  # survives a spreadsheet cell or JSON
 
 
 def test_matches_independent_recomputation_from_the_documented_seeding():

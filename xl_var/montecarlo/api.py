@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ def _position_scale(run: _Inputs) -> float:
 
 def _seed(seed: Any) -> int:
     if seed is None:
-        return int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+        return secrets.randbelow(2**53)  # exact in a spreadsheet cell and in JSON
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise XlVarError(f"seed must be a whole number ≥ 0 (or None for a fresh one); got {seed!r}")
     return int(seed)
@@ -213,7 +214,8 @@ def monte_carlo(
         Horizon in periods: normal and t scale mean by h and covariance by h; the
         copula is fitted to overlapping h-period returns; bootstrap and fhs sum h draws.
     seed : int or None
-        Seed; None draws one from the OS (reported in the result).
+        Seed; None draws one below 2**53 from the OS (reported in the result, exact in a
+        spreadsheet cell).
     workers : int, optional
         Threads (default: the CPUs available).
     progress : callable, optional
