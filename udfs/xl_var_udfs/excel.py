@@ -464,7 +464,7 @@ def opt_bool(x: Any, name: str, default: bool) -> bool:
         return default
     if isinstance(x, (bool, np.bool_)):
         return bool(x)
-    if _is_number(x) and float(x) in (0.0, 1.0):
+    if _is_number(x) and _float(x) in (0.0, 1.0):
         return bool(x)
     if isinstance(x, str) and x.strip().lower() in {"true", "false", "yes", "no"}:
         return x.strip().lower() in {"true", "yes"}
