@@ -324,9 +324,11 @@ class _Pass:
 
     def __init__(self, book: _Book, spills: Mapping[Key, str], ours: set[str]) -> None:
         self.spills = spills
-        self.prefix: dict[str, str] = {
-            t: str(formulas.Ranges().push(f"'[{_BOOK}]{t.replace(chr(39), chr(39) * 2)}'!A1").ranges[0]["name"])[:-2]
-            for t in book.order}
+        alias = {t: f"XLVARSHEET{i + 1}" for i, t in enumerate(book.order)}  # formulas mishandles some names
+        sheets = {t.upper(): a for t, a in alias.items()}
+        quoted = {t: f"'[{_BOOK}]{a}'!" for t, a in alias.items()}
+        self.prefix = {t: str(formulas.Ranges().push(q + "A1").ranges[0]["name"])[:-2]  # as the engine names it
+                       for t, q in quoted.items()}
         known = set(formulas.get_functions()) | ours
         by_upper = {t.upper(): t for t in book.order}
 
@@ -336,13 +338,13 @@ class _Pass:
         cover = {c for a, ref in spills.items() for c in _cells(a, ref) if c != a}
         model: dict[str, Any] = {}
         for sheet, ref, value in _blocks({k: v for k, v in book.constants.items() if k not in cover}):
-            model[self.prefix[sheet] + ref] = value
+            model[quoted[sheet] + ref] = value
         for key, text in book.computed():
             if key not in cover:
-                prepared = prepare(text, ours, known, functools.partial(spill_of, here=key[0]))
-                model[self.node(key)] = prepared.text
+                prepared = prepare(text, ours, known, functools.partial(spill_of, here=key[0]), sheets)
+                model[quoted[key[0]] + spills.get(key, key[1])] = prepared.text
         for name, text in book.names.items():
-            model[f"'[{_BOOK}]'!{name}"] = text
+            model[f"'[{_BOOK}]'!{name}"] = prepare(text, ours, known, lambda sheet, cell: None, sheets).text
         self.model = formulas.ExcelModel().from_dict(model)
         self.solution = self.model.calculate()
 

@@ -10,6 +10,8 @@ The text stored in the workbook is never changed; only the copy handed to the en
   passes "missing" (the xl-var function then uses its default);
 * replaces a spill reference (``A1#``, stored as ``_xlfn.ANCHORARRAY(A1)``) with the
   range the anchor spills into, which the caller supplies;
+* renames sheets to plain aliases the caller supplies (``formulas`` mishandles some sheet
+  names, e.g. with an apostrophe);
 * reports what the engine cannot calculate: functions it does not know and references
   to other workbooks.
 """
@@ -17,7 +19,7 @@ The text stored in the workbook is never changed; only the copy handed to the en
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
@@ -54,11 +56,21 @@ def split_ref(ref: str) -> tuple[str | None, str]:
     return sheet, cell.replace("$", "").upper()
 
 
-def _spill_text(ref: str, spills: SpillLookup) -> str:
+def _renamed(ref: str, sheets: Mapping[str, str]) -> str:
+    """A reference with its sheet replaced by the sheet's alias (``'My Sheet'!A1`` -> ``S2!A1``)."""
+    prefix, bang, rest = ref.rpartition("!")
+    if not bang or prefix.startswith("["):
+        return ref
+    name = prefix[1:-1].replace("''", "'") if prefix.startswith("'") and prefix.endswith("'") else prefix
+    alias = sheets.get(name.upper())
+    return f"{alias}!{rest}" if alias else ref
+
+
+def _spill_text(ref: str, spills: SpillLookup, sheets: Mapping[str, str]) -> str:
     sheet, cell = split_ref(ref)
     target = spills(sheet, cell) or cell
     prefix = ref.rpartition("!")[0]
-    return f"{prefix}!{target}" if prefix else target
+    return _renamed(f"{prefix}!{target}" if prefix else target, sheets)
 
 
 def _tokens(text: str) -> list[Token] | None:
@@ -71,7 +83,8 @@ def _tokens(text: str) -> list[Token] | None:
     return None
 
 
-def prepare(text: str, ours: Collection[str], known: Collection[str], spills: SpillLookup) -> Prepared:
+def prepare(text: str, ours: Collection[str], known: Collection[str], spills: SpillLookup,
+            sheets: Mapping[str, str] | None = None) -> Prepared:
     """Rewrite ``text`` (starting with ``=``) for the engine.
 
     Parameters
@@ -84,7 +97,10 @@ def prepare(text: str, ours: Collection[str], known: Collection[str], spills: Sp
         Upper-case names of every function the engine implements (``ours`` included).
     spills : callable
         Finds the range an anchor cell spills into.
+    sheets : mapping, optional
+        Upper-case sheet name -> the alias the engine knows that sheet by.
     """
+    sheets = sheets or {}
     tokens = _tokens(text)
     if tokens is None:
         return Prepared(text)
@@ -105,7 +121,7 @@ def prepare(text: str, ours: Collection[str], known: Collection[str], spills: Sp
             name = _ADDIN_PREFIX.sub("", tok.value[:-1]).upper()
             if (name + "(" == _ANCHOR and i + 2 < len(tokens) and tokens[i + 1].subtype == Token.RANGE
                     and tokens[i + 2].type == Token.FUNC and tokens[i + 2].subtype == Token.CLOSE):
-                out.append(_spill_text(tokens[i + 1].value, spills))
+                out.append(_spill_text(tokens[i + 1].value, spills, sheets))
                 last = ""
                 i += 3
                 continue
@@ -132,8 +148,9 @@ def prepare(text: str, ours: Collection[str], known: Collection[str], spills: Sp
             out.append(tok.value)
             last = "sep"
         else:
-            external = external or (tok.subtype == Token.RANGE and tok.value.lstrip("'").startswith("["))
-            out.append(tok.value)
+            is_range = tok.subtype == Token.RANGE
+            external = external or (is_range and tok.value.lstrip("'").startswith("["))
+            out.append(_renamed(tok.value, sheets) if is_range else tok.value)
             last = ""
         i += 1
     return Prepared("=" + "".join(out), tuple(dict.fromkeys(unknown)), external)

@@ -14,7 +14,7 @@ import numpy as np
 import openpyxl
 import pytest
 from openpyxl.worksheet.formula import ArrayFormula
-from xlvar_books import rezip, risk_book
+from xlvar_books import rezip, risk_book, sample
 
 import xl_var as xv
 from xl_var_cli.main import main
@@ -209,3 +209,24 @@ def test_shared_formulas_stay_shared(tmp_path: Path) -> None:
         sheet = z.read("xl/worksheets/sheet2.xml").decode()
     assert '<f t="shared" ref="P1:P20" si="0">CORRMATRIX(Returns)</f><v>1</v>' in sheet
     assert '<f t="shared" si="0"/><v>1</v>' in sheet
+
+
+def test_awkward_sheet_names_and_array_constants(tmp_path: Path) -> None:
+    r, _, _, dates = sample(rows=150, assets=2)
+    wb = openpyxl.Workbook()
+    data = wb.active
+    data.title = "O'Brien Data"
+    data.append(["Date", "X", "Y"])
+    for d, row in zip(dates, r, strict=True):
+        data.append([d, *map(float, row)])
+    calc = wb.create_sheet("Résumé (2)")
+    calc["A1"] = "=AGGVAR('O''Brien Data'!A1:C151, {0.5,0.5})"
+    calc["A3"] = "=CORRMATRIX('O''Brien Data'!B2:C151)"
+    calc["D1"] = "=SUM(_xlfn.ANCHORARRAY('Résumé (2)'!A3))"
+    wb.save(tmp_path / "odd.xlsx")
+    assert main(["refresh", str(tmp_path / "odd.xlsx")]) == 0
+    ws = openpyxl.load_workbook(tmp_path / "odd.xlsx", data_only=True)["Résumé (2)"]
+    w = np.array([0.5, 0.5])
+    assert ws["A1"].value == pytest.approx(xv.portfolio_var(r, w, 0.99, 1, method="historical").var, rel=1e-12)
+    assert ws["D1"].value == pytest.approx(xv.correlation_matrix(r).sum(), rel=1e-12)
+    assert ws["B3"].value == pytest.approx(xv.correlation_matrix(r)[0, 1], rel=1e-12)
