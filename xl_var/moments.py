@@ -72,6 +72,28 @@ class PortfolioMoments:
     grad_skew: FloatArray | None = None
     grad_exkurt: FloatArray | None = None
 
+    def over_horizon(self, h: int) -> PortfolioMoments:
+        r"""Moments of the sum of ``h`` i.i.d. periods (cumulants add up).
+
+        .. math::
+
+            m_1^{(h)} = h\,m_1, \quad \sigma^{(h)} = \sqrt h\,\sigma, \quad
+            S^{(h)} = S/\sqrt h, \quad K^{(h)} = K/h ,
+
+        and the same factors for the gradients. Reference: Kendall & Stuart, *The
+        Advanced Theory of Statistics*, vol. 1, §3.12 (cumulants of sums).
+        """
+        if h == 1:
+            return self
+        r = float(np.sqrt(h))
+
+        def times(g: FloatArray | None, k: float) -> FloatArray | None:
+            return None if g is None else g * k
+
+        return PortfolioMoments(self.mean * h, self.sd * r, self.scale * r, self.skew / r, self.exkurt / h,
+                                times(self.grad_mean, h), times(self.grad_sd, r),
+                                times(self.grad_skew, 1 / r), times(self.grad_exkurt, 1 / h))
+
 
 def sample_moments(
     returns: FloatArray, weights: FloatArray, *, higher: bool = False, gradient: bool = True

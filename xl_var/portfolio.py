@@ -7,10 +7,13 @@ Conventions
   (rebalanced every period): its return in period t is :math:`y_t = r_t^\top w`.
 * VaR and ES are positive losses in the units of returns × weights; the tail
   probability is :math:`\alpha = 1 - c` for confidence :math:`c`.
-* Horizon :math:`h`: parametric methods scale the one-period VaR and ES by
-  :math:`\sqrt h` (square-root-of-time rule, Basel Committee 1996); ``historical`` and
-  ``fhs`` do the same with ``scaling="sqrt"`` or use overlapping h-period sums of the
-  scenarios with ``scaling="overlapping"``.
+* Horizon :math:`h`: parametric methods use the moments of the sum of :math:`h` i.i.d.
+  periods — mean :math:`h m_1`, volatility :math:`\sqrt h\,\sigma` (square-root-of-time
+  rule), skewness :math:`S/\sqrt h` and excess kurtosis :math:`K/h` for ``modified``
+  (:meth:`~xl_var.moments.PortfolioMoments.over_horizon`); ``t`` keeps its fitted df.
+  This is what the Monte Carlo engine simulates for ``normal``. ``historical`` and
+  ``fhs`` scale the one-period VaR and ES by :math:`\sqrt h` with ``scaling="sqrt"`` or
+  use overlapping h-period sums of the scenarios with ``scaling="overlapping"``.
 
 Methods (case-insensitive; aliases in brackets)
 -----------------------------------------------
@@ -183,6 +186,7 @@ def _risk(p: Problem, *, gradient: bool, label: str = "weights") -> Risk:
         return _scenario_risk(p, gradient, label)
     m = _moments(p, gradient)
     check_variance(m.sd, m.scale, label)
+    m = m.over_horizon(p.horizon)
     if p.method == "modified":
         risk = cornish_fisher_risk(m, p.confidence)
     elif p.method == "t":
@@ -193,7 +197,7 @@ def _risk(p: Problem, *, gradient: bool, label: str = "weights") -> Risk:
         risk = student_t_risk(m, p.confidence, nu)
     else:
         risk = normal_risk(m, p.confidence)
-    return risk.scaled(math.sqrt(p.horizon))
+    return risk
 
 
 def portfolio_var(

@@ -51,7 +51,9 @@ def test_aggvar_and_agges_against_closed_forms_and_empirical_quantile(sample_ret
     assert u.AGGES(sample_returns, [W], 0.99, 1, "normal") == pytest.approx(es, rel=1e-12)
     hist = -np.quantile(x @ np.asarray(W), 0.01)  # linear interpolation = Excel PERCENTILE.INC
     assert u.AGGVAR(sample_returns, [W]) == pytest.approx(hist, rel=1e-12)
-    assert u.AGGVAR(sample_returns, [W], 0.99, 10, "normal") == pytest.approx(var * math.sqrt(10), rel=1e-12)
+    mean = float(x.mean(axis=0) @ np.asarray(W))  # 10 periods: mean times 10, volatility times √10
+    assert u.AGGVAR(sample_returns, [W], 0.99, 10, "normal") == pytest.approx(
+        math.sqrt(10) * (var + mean) - 10 * mean, rel=1e-12)
 
 
 @pytest.mark.parametrize("method", ["historical", "normal", "t", "modified", "ewma", "fhs"])

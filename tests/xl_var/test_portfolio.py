@@ -109,13 +109,39 @@ def test_fhs_is_historical_on_filtered_scenarios(panel):
     np.testing.assert_allclose(d.component, (-scen[port < q] * W).mean(axis=0), rtol=1e-12)
 
 
-@pytest.mark.parametrize("method", ["normal", "t", "modified", "ewma"])
-def test_parametric_horizon_is_square_root_of_time(panel, method):
+@pytest.mark.parametrize("method", ["normal", "t", "ewma"])
+def test_parametric_horizon_scales_mean_by_h_and_volatility_by_root_h(panel, method):
+    h = 10
     one = xv.component_var(panel, W, 0.99, 1, method=method, measure="es")
-    ten = xv.component_var(panel, W, 0.99, 10, method=method, measure="es")
-    assert ten.total == pytest.approx(np.sqrt(10) * one.total, rel=1e-12)
-    np.testing.assert_allclose(ten.component, np.sqrt(10) * one.component, rtol=1e-12)
-    np.testing.assert_allclose(ten.percent, one.percent, rtol=1e-12)
+    ten = xv.component_var(panel, W, 0.99, h, method=method, measure="es")
+    mu = np.zeros(panel.shape[1]) if method == "ewma" else panel.mean(axis=0)
+    # ES_h = -h·m + √h·(ES_1 + m): location times h, scale times √h; the same for each gradient entry.
+    assert ten.total == pytest.approx(np.sqrt(h) * (one.total + mu @ W) - h * (mu @ W), rel=1e-12)
+    np.testing.assert_allclose(ten.marginal, np.sqrt(h) * (one.marginal + mu) - h * mu, rtol=1e-10, atol=1e-14)
+    assert ten.component.sum() == pytest.approx(ten.total, rel=1e-12)
+
+
+def test_normal_horizon_closed_form(panel):
+    h = 5
+    m, s = panel.mean(axis=0) @ W, np.sqrt(W @ np.cov(panel, rowvar=False) @ W)
+    z = stats.norm.ppf(0.01)
+    r = xv.portfolio_var(panel, W, 0.99, h, method="normal")
+    assert r.var == pytest.approx(-h * m - z * s * np.sqrt(h), rel=1e-12)
+    assert r.es == pytest.approx(-h * m + s * np.sqrt(h) * stats.norm.pdf(z) / 0.01, rel=1e-12)
+
+
+def test_modified_horizon_uses_cumulants_of_the_h_period_sum(panel):
+    h = 4
+    y = panel @ W
+    m, s = y.mean(), y.std(ddof=1)
+    u = (y - m) / s
+    skew, exkurt = np.mean(u**3) / np.sqrt(h), np.mean(u**4) / h - 3.0 / h
+    z = stats.norm.ppf(0.01)
+    g = z + (z * z - 1) / 6 * skew + (z**3 - 3 * z) / 24 * exkurt - (2 * z**3 - 5 * z) / 36 * skew**2
+    r = xv.portfolio_var(panel, W, 0.99, h, method="modified")
+    assert r.var == pytest.approx(-h * m - g * s * np.sqrt(h), rel=1e-12)
+    d = xv.component_var(panel, W, 0.99, h, method="modified")
+    assert d.component.sum() == pytest.approx(r.var, rel=1e-12)
 
 
 def test_historical_horizon_sqrt_or_overlapping(panel):
