@@ -55,8 +55,12 @@ def as_vector(x: ArrayLike, name: str, *, size: int | None = None, finite: bool 
 
 
 def as_matrix(x: ArrayLike, name: str, *, finite: bool = True) -> FloatArray:
-    """Return ``x`` as a 2-D float64 array (a 1-D input becomes one column)."""
-    arr = _to_float(x, name)
+    """Return ``x`` as a C-contiguous 2-D float64 array (a 1-D input becomes one column).
+
+    Row-major order makes results bit-identical whatever layout the caller's array had
+    (BLAS sums in a layout-dependent order).
+    """
+    arr = np.ascontiguousarray(_to_float(x, name))
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:

@@ -68,3 +68,14 @@ def test_choose_aliases_case_insensitive():
     assert choose(" T ", "method", choices) == "t"
     with pytest.raises(XlVarError, match="method must be one of 'normal', 't'; got 'x'"):
         choose("x", "method", choices)
+
+
+def test_matrix_layout_does_not_change_results():
+    import xl_var as xv
+
+    r = np.random.default_rng(3).standard_normal((500, 7)) * 0.01
+    w = np.linspace(-1, 2, 7)
+    f = np.asfortranarray(r)
+    assert as_matrix(f, "returns").flags.c_contiguous
+    for method in ("normal", "modified", "historical", "ewma"):
+        assert xv.portfolio_var(f, w, method=method) == xv.portfolio_var(r, w, method=method)
