@@ -78,6 +78,10 @@ def run(args: argparse.Namespace) -> int:
               "install libreoffice-calc to get out/report.pdf too")
         return 0
     pdf = out / "report.pdf"
-    write_bytes_atomic(pdf, export_pdf(built, xlsx.name))
+    try:
+        write_bytes_atomic(pdf, export_pdf(built, xlsx.name))
+    except CliError as exc:  # the workbook is the main result; say why there is no PDF
+        print(f"note: no PDF was made: {exc}")
+        return 0
     print(f"wrote {pdf}")
     return 0
