@@ -1,10 +1,10 @@
 """Running chunks: on local threads, with progress and cancel, and the convergence loop.
 
-The calling thread submits chunks to a pool of ``workers`` threads (numpy releases the
-GIL while drawing and in BLAS), merges each chunk's report as it arrives, and between
-arrivals, at least every 0.1 s, checks the cancel token and reports progress (at most
-every 0.25 s). A cancelled run stops submitting, waits for the chunks in flight
-(one chunk is a few milliseconds to ~0.1 s of work) and raises
+``workers`` threads take chunk numbers from a shared counter (numpy releases the GIL
+while drawing and in BLAS) and merge their reports into the shared accumulator. The
+calling thread meanwhile checks the cancel token at least every 0.1 s and reports
+progress at most every 0.25 s. A cancelled run stops taking chunks, waits for the
+chunks in flight (one chunk is a few milliseconds to ~0.1 s of work) and raises
 :class:`~xl_var.errors.Cancelled`. Callbacks are always called from the calling thread.
 """
 
@@ -14,11 +14,10 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Protocol
 
 from xl_var.errors import Cancelled
-from xl_var.montecarlo.chunks import Accumulator, ChunkOut, RunSpec, simulate_chunk
+from xl_var.montecarlo.chunks import Accumulator, RunSpec, simulate_chunk
 from xl_var.montecarlo.models import ScenarioModel, Scratch
 from xl_var.montecarlo.result import Summary, summarize
 
@@ -57,40 +56,56 @@ class ChunkRunner(Protocol):
 
 
 class ThreadRunner:
-    """Chunks on a pool of ``workers`` threads, each with its own aligned scratch buffers."""
+    """Chunks on ``workers`` threads that take the next chunk number from a shared counter.
+
+    Each thread draws its chunk with its own aligned scratch buffers and merges the
+    report into the shared accumulator under a lock; the calling thread only waits,
+    reports progress and checks the cancel token.
+    """
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._local = threading.local()
-
-    def _chunk(self, model: ScenarioModel, spec: RunSpec, k: int, lt: float, rt: float) -> ChunkOut:
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:
-            scratch = self._local.scratch = Scratch()
-        return simulate_chunk(model, spec, k, lt, rt, scratch)
 
     def run(self, model: ScenarioModel, spec: RunSpec, chunks: range, acc: Accumulator, monitor: Monitor) -> None:
         todo: Iterator[int] = iter(chunks)
-        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="xl-var-mc")
-        pending: set[Future[ChunkOut]] = set()
+        lock = threading.Lock()
+        stop = threading.Event()
+        errors: list[BaseException] = []
+        running = [self.workers]
+        finished = threading.Event()
 
-        def submit() -> None:
-            k = next(todo, None)
-            if k is not None:
-                pending.add(pool.submit(self._chunk, model, spec, k, acc.losses.threshold, acc.rows.threshold))
+        def work() -> None:
+            scratch = Scratch()
+            try:
+                while not stop.is_set():
+                    with lock:
+                        k = next(todo, None)
+                    if k is None:
+                        break
+                    out = simulate_chunk(model, spec, k, acc.losses.threshold, acc.rows.threshold, scratch)
+                    with lock:
+                        acc.add(out)
+            except BaseException as exc:  # reported in the calling thread
+                errors.append(exc)
+                stop.set()
+            finally:
+                with lock:
+                    running[0] -= 1
+                    if running[0] == 0:
+                        finished.set()
 
+        threads = [threading.Thread(target=work, name=f"xl-var-mc-{i}", daemon=True) for i in range(self.workers)]
+        for t in threads:
+            t.start()
         try:
-            for _ in range(2 * self.workers):
-                submit()
-            while pending:
-                done, _ = wait(pending, timeout=POLL, return_when=FIRST_COMPLETED)
-                for f in done:
-                    pending.discard(f)
-                    acc.add(f.result())
-                    submit()
+            while not finished.wait(POLL):
                 monitor.tick(acc.scenarios)
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            stop.set()
+            for t in threads:
+                t.join()
+        if errors:
+            raise errors[0]
 
 
 def execute(
