@@ -181,7 +181,7 @@ class TailKeeper:
         size = self._loss.size
         if need <= size and (payload is None or self._payload is not None):
             return
-        new = max(need, min(size + size // 2, self._limit + 16384), 1024)  # headroom for a chunk's rows
+        new = max(need, min(2 * size, self._limit + 16384), 1024)  # doubling; headroom for a chunk's rows
         n = self._n
         grown = np.empty(new)
         grown[:n] = self._loss[:n]
