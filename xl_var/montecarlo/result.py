@@ -33,7 +33,7 @@ __all__ = ["MCResult", "Summary", "summarize"]
 
 FloatArray = NDArray[np.float64]
 
-_BLOCK = 16384  # kept scenarios whose position losses are recomputed at a time
+_BLOCK = 2048  # kept scenarios whose position losses are recomputed at a time
 
 
 @dataclass(frozen=True)
