@@ -24,10 +24,11 @@ from xl_var._validate import (
     choose,
     clean_returns,
 )
-from xl_var.correlation import _as_correlation_input, nearest_correlation
+from xl_var.correlation import correlation_input, nearest_correlation
 from xl_var.errors import XlVarError
 
-__all__ = ["MEASURES", "METHODS", "SCENARIO_METHODS", "Problem", "check_variance", "prepare", "vector"]
+__all__ = ["MEASURES", "METHODS", "SCENARIO_METHODS", "Problem", "check_cov", "check_df", "check_variance",
+           "covariance_inputs", "prepare", "refuse_covariance_with_returns", "vector"]
 
 FloatArray = NDArray[np.float64]
 
@@ -79,7 +80,8 @@ def vector(x: ArrayLike, name: str, n: int | None, source: str) -> FloatArray:
     return vec
 
 
-def _check_df(df: Any, method: str) -> float | None:
+def check_df(df: Any, method: str) -> float | None:
+    """Degrees of freedom above 2 for the t method, or None."""
     if df is None:
         return None
     if method != "t":
@@ -94,7 +96,8 @@ def _check_df(df: Any, method: str) -> float | None:
     return nu
 
 
-def _check_cov(cov: ArrayLike, n: int) -> FloatArray:
+def check_cov(cov: ArrayLike, n: int) -> FloatArray:
+    """An n×n symmetric positive semi-definite covariance (symmetrised exactly)."""
     c = as_matrix(cov, "cov")
     if c.shape != (n, n):
         raise XlVarError(f"cov is {c.shape[0]}×{c.shape[1]} but weights has {n} entries: "
@@ -110,6 +113,33 @@ def _check_cov(cov: ArrayLike, n: int) -> FloatArray:
         raise XlVarError(f"cov is not positive semi-definite (smallest eigenvalue {low:.3g}): "
                          "give a valid covariance matrix")
     return c
+
+
+def covariance_inputs(weights: ArrayLike, cov: ArrayLike | None, mean: ArrayLike | None, nu: float | None, *,
+                      kind: str, name: str) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+    """Validate the ``returns=None`` path (normal or t with ``cov=``): weights, cov and mean (None if omitted).
+
+    ``kind`` is "method" or "model" and ``name`` the chosen one, for the messages.
+    """
+    if name not in ("normal", "t"):
+        raise XlVarError(f"{kind} '{name}' works from returns: give returns, or use {kind} 'normal' or 't' "
+                         "with cov=")
+    if cov is None:
+        raise XlVarError("give returns (a T×N table), or returns=None with cov= (an N×N covariance)")
+    if name == "t" and nu is None:
+        raise XlVarError(f"{kind} 't' with cov= needs df= (degrees of freedom above 2): there is no "
+                         "return series to fit it to")
+    w = vector(weights, "weights", None, "")
+    n = w.size
+    cov_ = check_cov(cov, n)
+    mean_ = None if mean is None else vector(mean, "mean", n, f"cov is {n}×{n}")
+    return w, cov_, mean_
+
+
+def refuse_covariance_with_returns(cov: ArrayLike | None, mean: ArrayLike | None) -> None:
+    """``cov=``/``mean=`` replace returns; giving both is a mistake."""
+    if cov is not None or mean is not None:
+        raise XlVarError("cov= and mean= replace returns: pass returns=None to use them, or leave them out")
 
 
 def _min_obs(method: str, horizon: int, scaling: str, df: float | None) -> int:
@@ -129,28 +159,17 @@ def prepare(returns: ArrayLike | None, weights: ArrayLike, *, method: str, confi
     if scaling_ == "overlapping" and method not in SCENARIO_METHODS:
         raise XlVarError(f"scaling='overlapping' applies to the historical and fhs methods; "
                          f"method '{method}' scales by the square root of the horizon: leave scaling out")
-    nu = _check_df(df, method)
+    nu = check_df(df, method)
     data: FloatArray | None = None
     cov_: FloatArray | None = None
     mean_: FloatArray | None = None
     if returns is None:
-        if method not in ("normal", "t"):
-            raise XlVarError(f"method '{method}' estimates from returns: give returns, or use method "
-                             "'normal' or 't' with cov=")
-        if cov is None:
-            raise XlVarError("give returns (a T×N table), or returns=None with cov= (an N×N covariance)")
-        if method == "t" and nu is None:
-            raise XlVarError("method 't' with cov= needs df= (degrees of freedom above 2): there is no "
-                             "return series to fit it to")
-        w = vector(weights, "weights", None, "")
-        cov_ = _check_cov(cov, w.size)
+        w, cov_, mean_ = covariance_inputs(weights, cov, mean, nu, kind="method", name=method)
         n = w.size
-        mean_ = np.zeros(n) if mean is None else vector(mean, "mean", n, f"cov is {n}×{n}")
+        mean_ = np.zeros(n) if mean_ is None else mean_
         source = f"cov is {n}×{n}"
     else:
-        if cov is not None or mean is not None:
-            raise XlVarError("cov= and mean= replace returns: pass returns=None to use them, "
-                             "or leave them out")
+        refuse_covariance_with_returns(cov, mean)
         data = clean_returns(returns, missing=missing, min_obs=_min_obs(method, h, scaling_, nu),
                              method=method)
         n = data.shape[1]
@@ -161,7 +180,7 @@ def prepare(returns: ArrayLike | None, weights: ArrayLike, *, method: str, confi
         if method in SCENARIO_METHODS:
             raise XlVarError(f"corr= applies to the parametric methods (normal, t, modified, ewma); method "
                              f"'{method}' uses the co-movements in the scenarios: leave corr out")
-        corr_ = _as_correlation_input(corr, "corr")
+        corr_ = correlation_input(corr, "corr")
         if corr_.shape[0] != n:
             raise XlVarError(f"corr is {corr_.shape[0]}×{corr_.shape[0]} but {source}: "
                              "give one row and one column per asset")

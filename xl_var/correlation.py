@@ -30,7 +30,7 @@ from xl_var._validate import check_lambda, check_positive_int, choose, clean_ret
 from xl_var.errors import XlVarError
 from xl_var.ewma import ewma_cov
 
-__all__ = ["correlation_matrix", "nearest_correlation", "stress_correlation"]
+__all__ = ["correlation_input", "correlation_matrix", "nearest_correlation", "stress_correlation"]
 
 FloatArray = NDArray[np.float64]
 
@@ -159,7 +159,7 @@ def nearest_correlation(a: ArrayLike, *, tol: float = 1e-10, max_iter: int = 10_
     >>> round(float(x[0, 1]), 8), round(float(x[0, 2]), 8)
     (0.76068985, 0.15729811)
     """
-    matrix = _as_correlation_input(a, "a")
+    matrix = correlation_input(a, "a")
     try:
         t = float(tol)
     except (TypeError, ValueError):
@@ -260,7 +260,7 @@ def stress_correlation(
                          "returns is only used with corr by method='tail'")
     data = None if returns is None else clean_returns(returns, min_obs=2, method=f"'{method}' stress")
     if corr is not None:
-        base = _repair(_as_correlation_input(corr, "corr"))
+        base = _repair(correlation_input(corr, "corr"))
     elif data is not None:
         base = correlation_matrix(data)
     else:
@@ -277,7 +277,7 @@ def stress_correlation(
     elif method == "blend":
         if crisis is None:
             raise XlVarError("method='blend' needs crisis=, the crisis correlation matrix to blend toward")
-        other = _repair(_as_correlation_input(crisis, "crisis"))
+        other = _repair(correlation_input(crisis, "crisis"))
         if other.shape != base.shape:
             raise XlVarError(f"crisis is {other.shape[0]}×{other.shape[1]} but corr is {n}×{n}: "
                              "give one row and column per asset")
@@ -327,7 +327,7 @@ def _cov_to_corr(cov: FloatArray, data: FloatArray, message: str) -> FloatArray:
     return out
 
 
-def _as_correlation_input(a: Any, name: str) -> FloatArray:
+def correlation_input(a: Any, name: str) -> FloatArray:
     """Validate a user-supplied correlation matrix; return it exactly symmetric with unit diagonal."""
     try:
         ndim = np.ndim(a)

@@ -225,7 +225,7 @@ def test_bad_data_inputs(panel):
     assert xv.monte_carlo(bad, w, 10_000, missing="drop", model="bootstrap").scenarios == 10_000
     with pytest.raises(xv.XlVarError, match=r"give returns \(a T×N table\), or returns=None with cov="):
         xv.monte_carlo(None, w, 10_000, model="normal")
-    with pytest.raises(xv.XlVarError, match="model 'bootstrap' simulates from returns"):
+    with pytest.raises(xv.XlVarError, match="model 'bootstrap' works from returns"):
         xv.monte_carlo(None, w, 10_000, model="bootstrap", cov=np.eye(5))
     with pytest.raises(xv.XlVarError, match="cov= and mean= replace returns"):
         xv.monte_carlo(x, w, 10_000, model="normal", cov=np.eye(5))

@@ -341,8 +341,8 @@ def test_zero_variance_from_constant_returns_and_perfect_hedge(panel):
 def test_cov_path_messages():
     cov = np.array([[0.04, 0.01], [0.01, 0.09]])
     cases = [
-        (dict(method="historical", cov=cov), "method 'historical' estimates from returns"),
-        (dict(method="modified", cov=cov), "method 'modified' estimates from returns"),
+        (dict(method="historical", cov=cov), "method 'historical' works from returns"),
+        (dict(method="modified", cov=cov), "method 'modified' works from returns"),
         (dict(method="normal"), "give returns (a T×N table), or returns=None with cov="),
         (dict(method="t", cov=cov), "method 't' with cov= needs df="),
         (dict(method="normal", cov=np.eye(3)), "cov is 3×3 but weights has 2 entries"),

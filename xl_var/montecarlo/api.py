@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from threadpoolctl import threadpool_limits
 
-from xl_var._inputs import _check_cov, _check_df, check_variance, vector
+from xl_var._inputs import check_df, check_variance, covariance_inputs, refuse_covariance_with_returns, vector
 from xl_var._validate import check_confidence, check_horizon, check_lambda, check_positive_int, choose, clean_returns
 from xl_var.errors import XlVarError
 from xl_var.montecarlo.chunks import HIST_HALF_WIDTH, RunSpec, row_capacity
@@ -99,25 +99,14 @@ def _validate(returns: Any, weights: Any, scenarios: Any, model: Any, confidence
         raise XlVarError("cancel must have an is_set() method (e.g. threading.Event) or be None")
     if df is not None and name not in ("t", "t-copula"):
         raise XlVarError(f"df applies to models 't' and 't-copula' (got model='{name}'): leave df out")
-    nu = _check_df(df, "t")
+    nu = check_df(df, "t")
     if sobol and name not in ("normal", "t"):
         raise XlVarError(f"sobol=True is available for models 'normal' and 't', not '{name}'")
     r = cov_ = mean_ = None
     if returns is None:
-        if name not in ("normal", "t"):
-            raise XlVarError(f"model '{name}' simulates from returns: give returns, or use model 'normal' or "
-                             "'t' with cov=")
-        if cov is None:
-            raise XlVarError("give returns (a T×N table), or returns=None with cov= (an N×N covariance)")
-        if name == "t" and nu is None:
-            raise XlVarError("model 't' with cov= needs df= (degrees of freedom above 2): there is no return "
-                             "series to fit it to")
-        w = vector(weights, "weights", None, "")
-        cov_ = _check_cov(cov, w.size)
-        mean_ = None if mean is None else vector(mean, "mean", w.size, f"cov is {w.size}×{w.size}")
+        w, cov_, mean_ = covariance_inputs(weights, cov, mean, nu, kind="model", name=name)
     else:
-        if cov is not None or mean is not None:
-            raise XlVarError("cov= and mean= replace returns: pass returns=None to use them, or leave them out")
+        refuse_covariance_with_returns(cov, mean)
         fits = name == "t-copula" or (name == "t" and nu is None)
         r = clean_returns(returns, missing=missing, min_obs=h - 1 + (MIN_FIT_OBS if fits else 2), method=name)
         w = vector(weights, "weights", r.shape[1], f"returns has {r.shape[1]} columns")
