@@ -39,7 +39,7 @@ from typing import Any
 from defusedxml import ElementTree
 
 from xl_var_cli.errors import CliError
-from xl_var_udfs.jobs import write_atomic
+from xl_var_udfs.atomic import write_atomic
 
 __all__ = [
     "ADDIN_NAME",
@@ -215,8 +215,8 @@ def build(out: Path, *, excel: bool | None = None, say: Say = print) -> BuildRep
         raise CliError(f"{template}: xlwings' ribbon add-in template is missing; reinstall xlwings")
     vba_dir = out.with_name(f"{out.stem}_vba")
     try:
-        write_atomic(out, _assemble(template))
-        write_atomic(vba_dir / "xlwings.bas", _crlf(xlwings_vba()))
+        write_atomic(out, _assemble(template), make_folder=True)
+        write_atomic(vba_dir / "xlwings.bas", _crlf(xlwings_vba()), make_folder=True)
         write_atomic(vba_dir / "XlVarRibbon.bas", _crlf(RIBBON_VBA.read_text(encoding="ascii")))
     except OSError as exc:
         raise _fail("write", out, exc) from None
@@ -319,7 +319,7 @@ def _install(args: argparse.Namespace, say: Say = print) -> int:
 
         def copy() -> None:
             try:
-                write_atomic(target, source.read_bytes())
+                write_atomic(target, source.read_bytes(), make_folder=True)
             except OSError as exc:
                 raise _fail("write", target, exc) from None
 
@@ -329,7 +329,7 @@ def _install(args: argparse.Namespace, say: Say = print) -> int:
             with tempfile.TemporaryDirectory(prefix="xl-var-addin-") as tmp:
                 report = build(Path(tmp) / ADDIN_NAME, excel=args.excel, say=lambda _: None)
                 try:
-                    write_atomic(target, report.addin.read_bytes())
+                    write_atomic(target, report.addin.read_bytes(), make_folder=True)
                 except OSError as exc:
                     raise _fail("write", target, exc) from None
 
@@ -348,7 +348,7 @@ def _install(args: argparse.Namespace, say: Say = print) -> int:
 
         def write() -> None:
             try:
-                write_atomic(config, _format_config(merged))
+                write_atomic(config, _format_config(merged), make_folder=True)
             except OSError as exc:
                 raise _fail("write", config, exc) from None
 

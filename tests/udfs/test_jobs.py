@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -179,15 +178,6 @@ def test_inputs_hash_changes_with_any_input():
     assert inputs_hash(r2, w, tuple(RETURNS.columns), MCSettings()) != a
     assert inputs_hash(r, w, tuple(RETURNS.columns), MCSettings(seed=1)) != a
     assert inputs_hash(r, w[::-1], tuple(RETURNS.columns), MCSettings()) != a
-
-
-def test_write_atomic_leaves_old_content_on_failure(tmp_path, monkeypatch):
-    target = tmp_path / "f.txt"
-    jobs.write_atomic(target, b"old")
-    monkeypatch.setattr(os, "replace", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
-    with pytest.raises(OSError):
-        jobs.write_atomic(target, b"new")
-    assert target.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["f.txt"]
 
 
 def test_settings_button_creates_then_shows(tmp_path):

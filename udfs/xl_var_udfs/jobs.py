@@ -33,7 +33,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -44,6 +43,7 @@ import psutil
 
 from xl_var._validate import check_confidence, check_horizon, check_positive_int
 from xl_var.montecarlo.models import MODELS
+from xl_var_udfs.atomic import write_atomic
 from xl_var_udfs.excel import ExcelError, opt_choice, opt_number, read_table, read_vector, reraise_as
 
 __all__ = [
@@ -63,7 +63,6 @@ __all__ = [
     "jobs_folder",
     "progress_text",
     "show_settings",
-    "write_atomic",
 ]
 
 RETURNS_NAME, WEIGHTS_NAME, SETTINGS_NAME = "XLVAR_RETURNS", "XLVAR_WEIGHTS", "XLVAR_SETTINGS"
@@ -82,31 +81,6 @@ def jobs_folder() -> Path:
     if override:
         return Path(override)
     return Path(os.environ.get("TEMP") or tempfile.gettempdir()) / "xl-var-mc"
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then :func:`os.replace` it over ``path``.
-
-    A reader sees the old or the new content, never a part; a failure leaves ``path`` as it was.
-    On Windows a file that another process is reading cannot be replaced: that is retried for
-    up to half a second.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:
-        with open(tmp, "xb") as fh:
-            fh.write(data)
-        for attempt in range(25):
-            try:
-                os.replace(tmp, path)
-                break
-            except PermissionError:
-                if attempt == 24:
-                    raise
-                time.sleep(0.02)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def progress_text(done: int, total: int) -> str:
@@ -280,7 +254,7 @@ class JobFiles:
         return state, text
 
     def write_status(self, state: str, text: str) -> None:
-        write_atomic(self.status, f"{state}\t{' '.join(text.split())}".encode())
+        write_atomic(self.status, f"{state}\t{' '.join(text.split())}".encode(), make_folder=True)
 
     def read_json(self, path: Path) -> dict[str, Any]:
         try:

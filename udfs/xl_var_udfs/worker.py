@@ -31,8 +31,9 @@ import numpy as np
 import scipy
 
 import xl_var as xv
+from xl_var_udfs.atomic import write_atomic
 from xl_var_udfs.excel import cell
-from xl_var_udfs.jobs import BEAT, RESULTS_SHEET, ChartSpec, JobFiles, MCSettings, progress_text, write_atomic
+from xl_var_udfs.jobs import BEAT, RESULTS_SHEET, ChartSpec, JobFiles, MCSettings, progress_text
 
 __all__ = ["CancelFile", "Heartbeat", "main", "result_sheet"]
 
