@@ -17,7 +17,7 @@ losses used there are their row sums, so the decomposition adds up exactly:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,7 +116,8 @@ class Summary:
         return self.star.var_se / abs(self.star.var) if self.star.var != 0.0 else float("inf")
 
 
-def summarize(acc: Accumulator, model: ScenarioModel, confidence: tuple[float, ...]) -> Summary:
+def summarize(acc: Accumulator, model: ScenarioModel, confidence: tuple[float, ...],
+              step: Callable[[], object] | None = None) -> Summary:
     """VaR/ES statistics at every confidence and the decomposition at the highest one.
 
     Parameters
@@ -126,6 +127,8 @@ def summarize(acc: Accumulator, model: ScenarioModel, confidence: tuple[float, .
     model : ScenarioModel
         The model (recomputes position losses from the kept payloads).
     confidence : tuple of float
+    step : callable, optional
+        Called before each block of kept scenarios (progress and cancel checks).
 
     Returns
     -------
@@ -137,6 +140,8 @@ def summarize(acc: Accumulator, model: ScenarioModel, confidence: tuple[float, .
 
     def blocks(rows: NDArray[np.intp]) -> Iterator[NDArray[Any]]:  # one block of payloads at a time
         for i in range(0, rows.size, _BLOCK):
+            if step is not None:
+                step()
             yield acc.rows.payload(stored[rows[i:i + _BLOCK]])
 
     pl = np.concatenate([model.portfolio_losses(p) for p in blocks(np.arange(index.size))])

@@ -136,7 +136,7 @@ def execute(
     while True:
         monitor.total = min(goal * spec.chunk_size, spec.max_scenarios)
         runner.run(model, spec, range(acc.chunks, goal), acc, monitor)
-        summary = summarize(acc, model, confidence)
+        summary = summarize(acc, model, confidence, step=lambda: monitor.tick(acc.scenarios))
         if target_rse is None:
             converged = None
             break
