@@ -29,6 +29,7 @@ import threading
 import time
 import tracemalloc
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -140,40 +141,43 @@ def main() -> None:
     def run(model: str, scen: int) -> xv.MCResult:
         return xv.monte_carlo(returns, weights, scen, model=model, confidence=0.99, workers=2, seed=1)
 
-    floors, times, mems, results = {}, {}, {}, {}
+    floors: dict[str, float] = {}
+    times: dict[str, float] = {}
+    mems: dict[str, float] = {}
+    results: dict[str, xv.MCResult] = {}
     for model in MODELS:
         run(model, 20_000)  # warm-up: imports, fits, first-call overheads
-        f, t = [], []
+        floor_runs, model_runs = [], []
         for _ in range(args.repeat):  # floor and model interleaved: both see the same machine load
-            f.append(floor_time(gen, s, n))
-            t0 = time.perf_counter()
-            results[model] = run(model, s)
-            t.append(time.perf_counter() - t0)
-        floors[model], times[model] = min(f), min(t)
-        mems[model] = peak_mb(lambda m=model: run(m, s))  # type: ignore[misc]
+            floor_runs.append(floor_time(gen, s, n))
+            elapsed, results[model] = best_of(1, partial(run, model, s))
+            model_runs.append(elapsed)
+        floors[model], times[model] = min(floor_runs), min(model_runs)
+        mems[model] = peak_mb(partial(run, model, s))
     print(f"data: {source}, T={returns.shape[0]}, N={n}; S={s:,}; 2 threads; BLAS: {'; '.join(blas)}")
     print(f"floor: {s * n:,} float32 normals on 2 threads with {gen} ({ns:.2f} ns each on one thread), "
           f"re-measured next to each model: {min(floors.values()):.3f}–{max(floors.values()):.3f} s")
     print(f"{'model':10s} {'time s':>8s} {'floor s':>8s} {'× floor':>8s} {'target':>7s} {'peak MB':>8s} "
           f"{'VaR99':>10s} {'ES99':>10s} {'VaR se':>9s}")
     for model in MODELS:
-        t, res = times[model], results[model]
+        res = results[model]
         target = f"≤{TARGETS[model]:g}" if model in TARGETS else "-"
-        print(f"{model:10s} {t:8.3f} {floors[model]:8.3f} {t / floors[model]:8.2f} {target:>7s} {mems[model]:8.1f} "
-              f"{res.var[0]:10.6f} {res.es[0]:10.6f} {res.var_se[0]:9.2e}")
+        print(f"{model:10s} {times[model]:8.3f} {floors[model]:8.3f} {times[model] / floors[model]:8.2f} "
+              f"{target:>7s} {mems[model]:8.1f} {res.var[0]:10.6f} {res.es[0]:10.6f} {res.var_se[0]:9.2e}")
     floor_s = min(floors.values())
     for model in filter(None, args.big_models.split(",")):
         small, big = [times[model]], []
         for _ in range(min(args.repeat, 2)):  # S and 10·S interleaved, best of each
-            big.append(best_of(1, lambda m=model: run(m, 10 * s))[0])  # type: ignore[misc]
-            small.append(best_of(1, lambda m=model: run(m, s))[0])  # type: ignore[misc]
+            big.append(best_of(1, partial(run, model, 10 * s))[0])
+            small.append(best_of(1, partial(run, model, s))[0])
         print(f"{model}: S={10 * s:,} took {min(big):.2f} s = {min(big) / min(small):.2f}× the S={s:,} time "
               f"(target ≤ 10.5)")
     if not args.no_naive:  # last: its gigabytes must not disturb the timings above
-        t, (var, es, _) = best_of(1, lambda: naive(returns, weights, s))
-        mem = peak_mb(lambda: naive(returns, weights, s))
-        print(f"naive numpy (normal, all S×N scenarios in memory as float64, np.quantile): {t:.3f} s = "
-              f"{t / floor_s:.2f}× floor, peak {mem:,.0f} MB; VaR99 {var:.6f}, ES99 {es:.6f}")
+        elapsed, (var, es, _) = best_of(1, partial(naive, returns, weights, s))
+        mem = peak_mb(partial(naive, returns, weights, s))
+        print(f"naive numpy (normal, all S×N scenarios in memory as float64, np.quantile): {elapsed:.3f} s = "
+              f"{elapsed / floor_s:.2f}× floor, peak {mem:,.0f} MB; VaR99 {var:.6f}, ES99 {es:.6f}")
+
 
 if __name__ == "__main__":
     main()
