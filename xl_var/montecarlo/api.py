@@ -33,11 +33,11 @@ DEFAULT_MAX_SCENARIOS = 10_000_000
 MIN_TAIL = 10
 #: Fewest h-period observations to fit a t (df) or a t copula.
 MIN_FIT_OBS = 10
-_ELEMENTS_PER_CHUNK = 2**20
+_ELEMENTS_PER_CHUNK = 2**21
 
 
 def _default_chunk_size(n_assets: int) -> int:
-    """A power of two near 2^20 draws per chunk, between 1,024 and 16,384 scenarios."""
+    """A power of two near 2^21 draws per chunk, between 1,024 and 16,384 scenarios."""
     return int(min(16384, max(1024, 2 ** math.floor(math.log2(_ELEMENTS_PER_CHUNK / n_assets)))))
 
 
