@@ -206,8 +206,23 @@ class GaussianModel:
         return out
 
 
+class _SumsOfPositionLosses:
+    """Portfolio losses and per-asset sums from ``position_losses`` (models that keep raw draws)."""
+
+    def position_losses(self, payload: NDArray[Any]) -> FloatArray:
+        raise NotImplementedError
+
+    def portfolio_losses(self, payload: NDArray[Any]) -> FloatArray:
+        out: FloatArray = self.position_losses(payload).sum(axis=1)
+        return out
+
+    def position_loss_sum(self, payload: NDArray[Any]) -> FloatArray:
+        out: FloatArray = self.position_losses(payload).sum(axis=0)
+        return out
+
+
 @dataclass(frozen=True)
-class CopulaModel:
+class CopulaModel(_SumsOfPositionLosses):
     """Student-t copula with correlation ``corr_factor corr_factorᵀ`` and empirical marginals."""
 
     corr_factor: F32Array
@@ -258,17 +273,9 @@ class CopulaModel:
         out: FloatArray = -payload.astype(np.float64) * self.weights
         return out
 
-    def portfolio_losses(self, payload: NDArray[Any]) -> FloatArray:
-        out: FloatArray = self.position_losses(payload).sum(axis=1)
-        return out
-
-    def position_loss_sum(self, payload: NDArray[Any]) -> FloatArray:
-        out: FloatArray = self.position_losses(payload).sum(axis=0)
-        return out
-
 
 @dataclass(frozen=True)
-class ResampleModel:
+class ResampleModel(_SumsOfPositionLosses):
     """Sum of ``horizon`` rows drawn with replacement from a T×N scenario ``panel``."""
 
     name: str
@@ -300,14 +307,6 @@ class ResampleModel:
 
     def position_losses(self, payload: NDArray[Any]) -> FloatArray:
         out: FloatArray = -self.panel[payload].sum(axis=1) * self.weights
-        return out
-
-    def portfolio_losses(self, payload: NDArray[Any]) -> FloatArray:
-        out: FloatArray = self.position_losses(payload).sum(axis=1)
-        return out
-
-    def position_loss_sum(self, payload: NDArray[Any]) -> FloatArray:
-        out: FloatArray = self.position_losses(payload).sum(axis=0)
         return out
 
 
