@@ -210,13 +210,15 @@ def portfolio_var(
 
     .. math::
 
-        \mathrm{VaR}_c = -q_{1-c}(y)\,\sqrt h, \qquad
-        \mathrm{ES}_c = -E[\,y \mid y \le q_{1-c}(y)\,]\,\sqrt h, \qquad y = r^\top w,
+        \mathrm{VaR}_c = -q_{1-c}(Y_h), \qquad
+        \mathrm{ES}_c = -E[\,Y_h \mid Y_h \le q_{1-c}(Y_h)\,], \qquad
+        Y_h = \textstyle\sum_{s=1}^{h} r_s^\top w,
 
     with the quantile :math:`q` and the tail expectation given by ``method`` (see the
-    module docstring: normal :math:`-m_1 - z\sigma`; t :math:`-m_1 - k t_\alpha\sigma`;
-    modified :math:`-m_1 - g\sigma` with the Cornish–Fisher :math:`g`; historical and
-    fhs empirical quantiles).
+    module docstring: normal :math:`-h m_1 - z\sigma\sqrt h`; t :math:`-h m_1 - k
+    t_\alpha\sigma\sqrt h`; modified :math:`-h m_1 - g\sigma\sqrt h` with the
+    Cornish–Fisher :math:`g` of the h-period skewness and kurtosis; historical and fhs
+    empirical quantiles, times :math:`\sqrt h` or of overlapping h-period sums).
 
     Parameters
     ----------
