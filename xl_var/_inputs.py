@@ -42,7 +42,7 @@ METHODS: dict[str, tuple[str, ...]] = {
     "fhs": (),
 }
 SCENARIO_METHODS = ("historical", "fhs")
-MEASURES = {"var": ("value-at-risk",), "es": ("expected shortfall", "cvar", "etl")}
+MEASURES = {"var": ("value-at-risk", "value at risk"), "es": ("expected shortfall", "cvar", "etl")}
 _SCALINGS = {"sqrt": (), "overlapping": ()}
 # a quantile (interpolated, as R and Excel do) and a covariance need 2 rows; skewness and kurtosis 4;
 # fitting the t's degrees of freedom 10
