@@ -84,6 +84,21 @@ def _fail(action: str, path: Path, exc: OSError) -> CliError:
     return CliError(f"cannot {action} {path}: {exc.strerror or exc}{hint}")
 
 
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise _fail("read", path, exc) from None
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write ``path`` atomically, making its folder; a failure is one :class:`CliError` naming ``path``."""
+    try:
+        write_atomic(path, data, make_folder=True)
+    except OSError as exc:
+        raise _fail("write", path, exc) from None
+
+
 # ----------------------------------------------------------------------------- build
 def _xlwings_dir() -> Path:
     import xlwings
@@ -214,12 +229,9 @@ def build(out: Path, *, excel: bool | None = None, say: Say = print) -> BuildRep
     if not template.is_file():
         raise CliError(f"{template}: xlwings' ribbon add-in template is missing; reinstall xlwings")
     vba_dir = out.with_name(f"{out.stem}_vba")
-    try:
-        write_atomic(out, _assemble(template), make_folder=True)
-        write_atomic(vba_dir / "xlwings.bas", _crlf(xlwings_vba()), make_folder=True)
-        write_atomic(vba_dir / "XlVarRibbon.bas", _crlf(RIBBON_VBA.read_text(encoding="ascii")))
-    except OSError as exc:
-        raise _fail("write", out, exc) from None
+    _write(out, _assemble(template))
+    _write(vba_dir / "xlwings.bas", _crlf(xlwings_vba()))
+    _write(vba_dir / "XlVarRibbon.bas", _crlf(_read(RIBBON_VBA).decode("ascii")))
     say(f"built {out} from xlwings' {_TEMPLATE} with the xl-var ribbon; its VBA modules are in {vba_dir}")
     use_excel = sys.platform.startswith("win") if excel is None else excel
     if use_excel:
@@ -308,55 +320,39 @@ def _shown(xlstart: Path | None) -> Path:
     return (xlstart if xlstart is not None else Path("<Excel XLSTART folder>")) / ADDIN_NAME
 
 
-def _install(args: argparse.Namespace, say: Say = print) -> int:
+def _install(args: argparse.Namespace) -> int:
+    settings = addin_settings(args.interpreter)  # refuse a bad --interpreter before anything is written
     xlstart, config = _locations(args)
     target = _shown(xlstart)
-    plan = Plan(args.dry_run, say)
+    plan = Plan(args.dry_run)
     if args.file:
         source = Path(args.file)
         if not source.is_file() or not zipfile.is_zipfile(source):
             raise CliError(f"{source}: not an add-in (.xlam) file")
-
-        def copy() -> None:
-            try:
-                write_atomic(target, source.read_bytes(), make_folder=True)
-            except OSError as exc:
-                raise _fail("write", target, exc) from None
-
-        plan.step(f"copy {source} to {target}", copy)
+        plan.step(f"copy {source} to {target}", lambda: _write(target, _read(source)))
     else:
         def build_and_copy() -> None:
             with tempfile.TemporaryDirectory(prefix="xl-var-addin-") as tmp:
                 report = build(Path(tmp) / ADDIN_NAME, excel=args.excel, say=lambda _: None)
-                try:
-                    write_atomic(target, report.addin.read_bytes(), make_folder=True)
-                except OSError as exc:
-                    raise _fail("write", target, exc) from None
+                _write(target, _read(report.addin))
 
         plan.step(f"build the add-in from xlwings' ribbon add-in template and write it to {target}",
                   build_and_copy)
-    settings = addin_settings(args.interpreter)
     if config.exists() and not args.force:
         current = read_config(config)
         if all(current.get(k) == v for k, v in settings.items()):
-            say(f"configuration {config} is up to date")
+            print(f"configuration {config} is up to date")
         else:
-            say(f"kept the existing configuration {config} (use --force to set "
-                + ", ".join(f"{k} = {v}" for k, v in settings.items()) + ")")
+            print(f"kept the existing configuration {config} (use --force to set "
+                  + ", ".join(f"{k} = {v}" for k, v in settings.items()) + ")")
     else:
         merged = {**(read_config(config) if config.exists() else {}), **settings}
-
-        def write() -> None:
-            try:
-                write_atomic(config, _format_config(merged), make_folder=True)
-            except OSError as exc:
-                raise _fail("write", config, exc) from None
-
-        plan.step(f"write {config}: " + ", ".join(f"{k} = {v}" for k, v in settings.items()), write)
+        plan.step(f"write {config}: " + ", ".join(f"{k} = {v}" for k, v in settings.items()),
+                  lambda: _write(config, _format_config(merged)))
     if not args.dry_run:
-        say(f"installed {target}; restart Excel to load the xl-var ribbon and functions")
+        print(f"installed {target}; restart Excel to load the xl-var ribbon and functions")
         if not is_complete(target):
-            say("the add-in still needs its VBA modules imported in Excel: run `xl-var addin build`, follow "
+            print("the add-in still needs its VBA modules imported in Excel: run `xl-var addin build`, follow "
                 "the step it prints, then `xl-var addin install --file xl_var.xlam`")
     return 0
 
@@ -370,42 +366,42 @@ def _remove(path: Path) -> None:
         raise _fail("remove", path, exc) from None
 
 
-def _uninstall(args: argparse.Namespace, say: Say = print) -> int:
+def _uninstall(args: argparse.Namespace) -> int:
     xlstart, config = _locations(args)
     target = _shown(xlstart)
-    plan = Plan(args.dry_run, say)
+    plan = Plan(args.dry_run)
     if xlstart is None or target.exists():
         plan.step(f"remove {target}", lambda: _remove(target))
     else:
-        say(f"{target} is not installed")
+        print(f"{target} is not installed")
     if config.exists():
         others = set(read_config(config)) - set(_OUR_KEYS)
         if others and not args.force:
-            say(f"kept {config}: it also holds {', '.join(sorted(others))} (use --force to remove it)")
+            print(f"kept {config}: it also holds {', '.join(sorted(others))} (use --force to remove it)")
         else:
             plan.step(f"remove {config}", lambda: _remove(config))
     return 0
 
 
-def _status(args: argparse.Namespace, say: Say = print) -> int:
+def _status(args: argparse.Namespace) -> int:
     xlstart, config = _locations(args)
     target = _shown(xlstart)
     installed = target.is_file()
     if installed:
         state = "complete" if is_complete(target) else "its VBA modules are not imported yet"
-        say(f"add-in: installed at {target} ({state})")
+        print(f"add-in: installed at {target} ({state})")
     else:
-        say(f"add-in: not installed (`xl-var addin install` puts it at {target})")
+        print(f"add-in: not installed (`xl-var addin install` puts it at {target})")
     configured = False
     if config.exists():
         current = read_config(config)
         configured = UDF_MODULE in current.get("UDF MODULES", "").split(";")
-        say(f"configuration: {config}: " + ", ".join(f"{k} = {v}" for k, v in current.items()))
+        print(f"configuration: {config}: " + ", ".join(f"{k} = {v}" for k, v in current.items()))
         if not configured:
-            say(f"configuration: UDF MODULES does not name {UDF_MODULE} "
-                "(`xl-var addin install --force` sets it)")
+            print(f"configuration: UDF MODULES does not name {UDF_MODULE} "
+                  "(`xl-var addin install --force` sets it)")
     else:
-        say(f"configuration: none at {config}")
+        print(f"configuration: none at {config}")
     return 0 if installed and configured else 1
 
 

@@ -209,3 +209,25 @@ def test_status_flags_configuration_without_udf_module(tmp_path, capsys, where):
     conf.write_text('"UDF MODULES","other_udfs"\n')
     code, out, _ = _run(capsys, "status", *where)
     assert code == 1 and "does not name xl_var_udfs" in out
+
+
+def test_bad_interpreter_is_refused_before_anything_is_written(tmp_path, capsys, where):
+    code, out, err = _run(capsys, "install", *where, "--interpreter", 'a"b')
+    assert code == 2 and "--interpreter 'a\"b'" in err and err.count("\n") == 1
+    assert out == "" and list(tmp_path.iterdir()) == []  # no add-in in XLSTART, no configuration
+
+
+def test_install_reports_a_source_it_cannot_read_as_a_read_failure(tmp_path, capsys, where, monkeypatch):
+    built = tmp_path / "mine.xlam"
+    addin.build(built, excel=False, say=lambda _: None)
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self == built:
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    code, _, err = _run(capsys, "install", *where, "--file", str(built))
+    assert code == 2 and f"cannot read {built}: Permission denied" in err and "cannot write" not in err
+    assert not (tmp_path / "XLSTART" / "xl_var.xlam").exists()
