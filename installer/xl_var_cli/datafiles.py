@@ -60,9 +60,12 @@ def read_returns(path: str | Path) -> Returns:
     df = df.dropna(how="all").dropna(axis=1, how="all")
     if df.empty:
         raise CliError(f"{path}: the file holds no returns")
-    has_header = not all(_is_number(x) for x in df.iloc[0, 1:])
+    single = df.shape[1] == 1  # one asset: no date column, a header only if its first cell is a name
+    has_header = not _is_number(df.iloc[0, 0]) if single else not all(_is_number(x) for x in df.iloc[0, 1:])
+    if has_header and len(df) == 1:
+        raise CliError(f"{path}: a header row but no returns below it")
     first_col = df.iloc[int(has_header):, 0]
-    has_dates = not all(_is_number(x) for x in first_col)
+    has_dates = not single and not all(_is_number(x) for x in first_col)
     header = [str(x) for x in df.iloc[0]] if has_header else None
     body = df.iloc[int(has_header):, int(has_dates):]
     try:
@@ -86,7 +89,12 @@ def read_weights(path: str | Path, assets: tuple[str, ...]) -> np.ndarray:
     n = len(assets)
     if df.shape[1] >= 2 and not all(_is_number(x) for x in df.iloc[:, 0]):
         rows = df[df.iloc[:, 1].map(_is_number)]
-        named = {str(a).strip(): float(v) for a, v in zip(rows.iloc[:, 0], rows.iloc[:, 1], strict=True)}
+        names = [str(a).strip() for a in rows.iloc[:, 0]]
+        twice = sorted({a for a in names if names.count(a) > 1})
+        if twice:
+            raise CliError(f"{path}: weights name {', '.join(map(repr, twice))} more than once: give one weight "
+                           "per asset")
+        named = {a: float(v) for a, v in zip(names, rows.iloc[:, 1], strict=True)}
         missing = [a for a in assets if a not in named]
         extra = [a for a in named if a not in assets]
         if missing or extra:

@@ -56,3 +56,29 @@ def test_errors_name_the_file(tmp_path: Path):
     (tmp_path / "bad.xlsx").write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(CliError, match=r"bad\.xlsx"):
         read_returns(tmp_path / "bad.xlsx")
+
+
+def test_single_asset_with_and_without_a_header(tmp_path: Path):
+    f = tmp_path / "r.csv"
+    f.write_text("A\n0.1\n-0.2\n0.05\n")
+    r = read_returns(f)
+    assert r.assets == ("A",) and r.dates == ("1", "2", "3")
+    np.testing.assert_array_equal(r.values, [[0.1], [-0.2], [0.05]])
+    f.write_text("0.1\n-0.2\n0.05\n")
+    r = read_returns(f)
+    assert r.assets == ("Asset 1",)
+    np.testing.assert_array_equal(r.values, [[0.1], [-0.2], [0.05]])
+
+
+@pytest.mark.parametrize("header", ["A\n", "Date,X,Y\n"])
+def test_header_without_returns_is_refused(tmp_path: Path, header: str):
+    f = tmp_path / "r.csv"
+    f.write_text(header)
+    with pytest.raises(CliError, match=r"r\.csv: a header row but no returns below it"):
+        read_returns(f)
+
+
+def test_weights_naming_an_asset_twice_are_refused(tmp_path: Path):
+    (tmp_path / "w.csv").write_text("Asset,Weight\nX,0.5\nY,0.2\nX,0.3\n")
+    with pytest.raises(CliError, match=r"w\.csv: weights name 'X' more than once"):
+        read_weights(tmp_path / "w.csv", ("X", "Y"))
