@@ -25,8 +25,11 @@ import numpy as np
 import xl_var as xv
 from workbooks import SAMPLE_RETURNS, SAMPLE_WEIGHTS
 from xl_var_cli.datafiles import read_returns, read_weights
+from xl_var_cli.options import confidence_levels
 
-__all__ = ["add_parser", "parse_confidence", "parse_count", "run"]
+__all__ = ["DEFAULT_CONFIDENCE", "add_parser", "parse_count", "run"]
+
+DEFAULT_CONFIDENCE = (0.95, 0.99)
 
 
 def parse_count(text: str) -> int:
@@ -40,21 +43,6 @@ def parse_count(text: str) -> int:
     return int(value)
 
 
-def parse_confidence(values: list[str] | None) -> tuple[float, ...]:
-    """Confidence levels from repeated options and/or comma lists; ``99%`` means 0.99."""
-    if not values:
-        return (0.95, 0.99)
-    out = []
-    for item in (part.strip() for v in values for part in v.split(",")):
-        if not item:
-            continue
-        try:
-            out.append(float(item[:-1]) / 100.0 if item.endswith("%") else float(item))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"--confidence: {item!r} is not a number such as 0.99") from None
-    return tuple(out)
-
-
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("mc", help="Monte Carlo VaR and ES with standard errors and components",
                        description=__doc__)
@@ -62,8 +50,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--weights", default=str(SAMPLE_WEIGHTS), help="weights CSV/xlsx (default: bundled sample)")
     p.add_argument("--model", default="t", help="normal, t, t-copula, bootstrap or fhs (default t)")
     p.add_argument("--scenarios", type=parse_count, default=1_000_000, help="number of scenarios, e.g. 1e6")
-    p.add_argument("--confidence", action="append", metavar="C",
-                   help="confidence level(s): repeat or give a comma list, e.g. 0.95,0.99 (default both)")
+    p.add_argument("--confidence", action="extend", type=confidence_levels, metavar="C",
+                   help="confidence level(s): repeat or give a comma list, e.g. 0.95,99%% (default 0.95,0.99)")
     p.add_argument("--horizon", type=int, default=1, help="horizon in periods of the returns")
     p.add_argument("--seed", type=int, default=12345, help="seed (same seed, same result)")
     p.add_argument("--workers", type=int, default=None, help="threads (default: all CPUs)")
@@ -171,11 +159,7 @@ def _print_table(res: xv.MCResult, assets: tuple[str, ...], weights: np.ndarray,
 def run(args: argparse.Namespace) -> int:
     data = read_returns(args.returns)
     weights = read_weights(args.weights, data.assets)
-    try:
-        confidence = parse_confidence(args.confidence)
-    except argparse.ArgumentTypeError as exc:
-        print(f"xl-var mc: error: {exc}", file=sys.stderr)
-        return 2
+    confidence = tuple(args.confidence or DEFAULT_CONFIDENCE)
     with _ctrl_c_cancels() as cancel:
         print(f"xl-var mc: {args.scenarios:,} scenarios, model {args.model}, {len(data.assets)} assets "
               f"(Ctrl-C cancels)", file=sys.stderr, flush=True)

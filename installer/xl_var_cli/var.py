@@ -14,6 +14,7 @@ import numpy as np
 import xl_var as xv
 from workbooks import SAMPLE_RETURNS, SAMPLE_WEIGHTS
 from xl_var_cli.datafiles import read_returns, read_weights
+from xl_var_cli.options import confidence_level
 
 __all__ = ["METHODS", "add_parser", "run"]
 
@@ -25,7 +26,8 @@ def add_parser(sub: Any) -> None:
                        description=__doc__)
     p.add_argument("--returns", default=str(SAMPLE_RETURNS), help="returns CSV/xlsx (default: bundled sample)")
     p.add_argument("--weights", default=str(SAMPLE_WEIGHTS), help="weights CSV/xlsx (default: bundled sample)")
-    p.add_argument("--confidence", type=float, default=0.99, help="confidence level, e.g. 0.99")
+    p.add_argument("--confidence", type=confidence_level, default=0.99,
+                   help="confidence level, e.g. 0.99 or 99%%")
     p.add_argument("--horizon", type=int, default=1, help="horizon in periods of the returns")
     p.add_argument("--method", default="historical", help="method of the component table")
     p.add_argument("--measure", default="var", choices=["var", "es"], help="component table measure")

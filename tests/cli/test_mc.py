@@ -19,8 +19,8 @@ from scipy.stats import norm
 
 import xl_var as xv
 from workbooks import SAMPLE_RETURNS, SAMPLE_WEIGHTS
-from xl_var_cli.main import main
-from xl_var_cli.mc import parse_confidence, parse_count
+from xl_var_cli.main import build_parser, main
+from xl_var_cli.mc import DEFAULT_CONFIDENCE, parse_count
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in (".", "installer", "udfs"))}
@@ -73,15 +73,19 @@ def test_table_output(capsys):
 
 
 def test_option_parsing_and_bad_input(capsys):
-    assert parse_confidence(["0.9", "95%, 0.99"]) == (0.9, 0.95, 0.99)
-    assert parse_confidence(None) == (0.95, 0.99)
+    assert build_parser().parse_args(["mc", "--confidence", "0.9", "--confidence", "95%, 0.99"]).confidence == [
+        0.9, 0.95, 0.99]
+    assert build_parser().parse_args(["mc"]).confidence is None and DEFAULT_CONFIDENCE == (0.95, 0.99)
     assert parse_count("1e6") == parse_count("1,000,000") == 1_000_000
     assert main(["mc", "--confidence", "0.05", "--scenarios", "1e4"]) == 2
     assert "did you mean 0.95?" in capsys.readouterr().err
     assert main(["mc", "--model", "garch", "--scenarios", "1e4"]) == 2
     assert "model must be one of" in capsys.readouterr().err
-    assert main(["mc", "--confidence", "high"]) == 2
-    assert "'high' is not a number" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:  # argparse refuses it before any file is read
+        main(["mc", "--confidence", "high", "--returns", "no-such-file.csv"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "xl-var mc: error: argument --confidence: 'high' is not a number" in err and "no-such-file" not in err
     with pytest.raises(SystemExit):
         main(["mc", "--scenarios", "2.5"])
     with pytest.raises(SystemExit):

@@ -39,3 +39,15 @@ def test_table_output_and_bad_input(capsys, tmp_path):
     assert "w.csv: 2 weights but returns has 6 columns" in err and "Traceback" not in err
     assert main(["var", "--confidence", "0.05"]) == 2
     assert "did you mean 0.95?" in capsys.readouterr().err
+
+
+def test_confidence_as_a_percentage_and_refused_text(capsys):
+    assert main(["var", "--json", "--confidence", "97.5%", "--method", "normal"]) == 0
+    pct = json.loads(capsys.readouterr().out)
+    assert main(["var", "--json", "--confidence", "0.975", "--method", "normal"]) == 0
+    assert pct == json.loads(capsys.readouterr().out) and pct["confidence"] == 0.975
+    with pytest.raises(SystemExit) as exit_:
+        main(["var", "--confidence", "high"])
+    assert exit_.value.code == 2
+    assert "xl-var var: error: argument --confidence: 'high' is not a number such as 0.99 or 99%" in \
+        capsys.readouterr().err
