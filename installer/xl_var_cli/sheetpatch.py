@@ -229,6 +229,7 @@ def _patch_sheet(data: bytes, edits: Mapping[str, _CellEdit]) -> bytes:
     missing = sorted(r for r in new_rows if r not in sheet.rows)
     if missing:
         out.extend(_insert_rows(sheet, prefix, missing, new_rows))
+    out.extend(_dimension(sheet, [c for c, e in edits.items() if not e.clear]))
     return splice(data, out)
 
 
@@ -273,12 +274,11 @@ def _row_xml(prefix: str, number: int, items: list[tuple[int, bytes]]) -> bytes:
     return f'<{prefix}row r="{number}">'.encode() + b"".join(x for _, x in items) + f"</{prefix}row>".encode()
 
 
-def _with_dimension(data: bytes, extra: list[str]) -> bytes:
-    """Widen ``<dimension ref>`` to cover newly written cells."""
-    top = scan(data, lambda p: len(p) == 1 or (len(p) == 2 and p[1] == "dimension"))
-    dim = next((s for s in top[0].children if s.name == "dimension"), None)
+def _dimension(sheet: _Sheet, extra: list[str]) -> list[tuple[int, int, bytes]]:
+    """The edit widening ``<dimension ref>`` to cover newly written cells (none if it has no ref)."""
+    dim = next((s for s in sheet.root.children if s.name == "dimension"), None)
     if dim is None or not extra or "ref" not in dim.attrs:
-        return data
+        return []
     min_col, min_row, max_col, max_row = range_boundaries(dim.attrs["ref"].split(":")[0] + ":" +
                                                           dim.attrs["ref"].split(":")[-1])
     for coord in extra:
@@ -286,15 +286,10 @@ def _with_dimension(data: bytes, extra: list[str]) -> bytes:
         min_col, min_row, max_col, max_row = min(min_col, c), min(min_row, r), max(max_col, c), max(max_row, r)
     ref = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max_row}"
     attrs = dict(dim.attrs) | {"ref": ref}
-    return splice(data, [(dim.start, dim.end, f"<{dim.qname}{attrs_xml(attrs)}/>".encode())])
+    return [(dim.start, dim.end, f"<{dim.qname}{attrs_xml(attrs)}/>".encode())]
 
 
 # ----------------------------------------------------------------------------- workbook-level parts
-def _root_child(data: bytes, name: str) -> Span | None:
-    top = scan(data, lambda p: len(p) <= 2)
-    return next((s for s in top[0].children if s.name == name), None)
-
-
 _CALC_PR_AFTER = ("definedNames", "externalReferences", "functionGroups", "sheets")
 
 
@@ -411,8 +406,7 @@ def write_values(pkg: Package, ev: Evaluation) -> tuple[bytes, list[str]]:
     for title, part in sheet_parts(pkg).items():
         edits = by_sheet.get(title)
         if edits:
-            patched = _patch_sheet(parts[part], edits)
-            parts[part] = _with_dimension(patched, [c for c, e in edits.items() if not e.clear])
+            parts[part] = _patch_sheet(parts[part], edits)
     parts[pkg.workbook_part] = _with_calc_pr(parts[pkg.workbook_part])
     return _repack(pkg, parts), notes
 

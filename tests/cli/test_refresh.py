@@ -84,6 +84,9 @@ def test_formulas_stay_in_place(refreshed: dict) -> None:
     with zipfile.ZipFile(refreshed["out"]) as z:
         sheet = z.read("xl/worksheets/sheet2.xml").decode()
         assert '<c r="A8" cm="1"' in sheet and '<c r="H8" cm="1"' in sheet  # Excel 365 dynamic arrays
+        with zipfile.ZipFile(refreshed["src"]) as before:
+            assert '<dimension ref="A1:H31" />' in before.read("xl/worksheets/sheet2.xml").decode()
+        assert '<dimension ref="A1:M31"/>' in sheet  # widened to the stressed matrix spilling to M13
         assert "XLDAPR" in z.read("xl/metadata.xml").decode()
         book = z.read("xl/workbook.xml").decode()
         assert 'calcId="191029"' in book and "fullCalcOnLoad" not in book
