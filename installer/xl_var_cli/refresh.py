@@ -49,8 +49,8 @@ def load_workbook(pkg: Package) -> Any:
         raise CliError(f"{pkg.path}: cannot be read as a workbook ({type(exc).__name__}: {exc})") from None
 
 
-def refresh_package(pkg: Package) -> tuple[bytes, Any, list[str]]:
-    """Recalculate ``pkg``: the new file's bytes, the :class:`~xl_var_cli.formula_engine.Evaluation`, notes."""
+def refresh_package(pkg: Package) -> tuple[Package, Any, list[str]]:
+    """Recalculate ``pkg``: the new package, the :class:`~xl_var_cli.formula_engine.Evaluation`, notes."""
     from xl_var_cli.formula_engine import evaluate
     from xl_var_cli.sheetpatch import cached_value, formula_kinds, write_values
 
@@ -58,7 +58,7 @@ def refresh_package(pkg: Package) -> tuple[bytes, Any, list[str]]:
     try:
         dynamic, shared = formula_kinds(pkg)
         ev = evaluate(wb, dynamic, cached_value(pkg), plain=shared)
-        data, notes = write_values(pkg, ev)
+        new, notes = write_values(pkg, ev)
     except CliError:
         raise
     except Exception as exc:  # the formula engine on a workbook it cannot handle: say so in one line
@@ -67,7 +67,7 @@ def refresh_package(pkg: Package) -> tuple[bytes, Any, list[str]]:
         notes.append(f"{sheet}!{cell} kept its stored value: it {why}")
     if len(ev.skipped) > _MAX_LISTED:
         notes.append(f"... and {len(ev.skipped) - _MAX_LISTED} more cells kept their stored values")
-    return data, ev, notes
+    return new, ev, notes
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,13 +77,13 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"{source}: --values-only replaces the formulas by their values; "
                        "give -o OUT.xlsx so that the workbook keeps its formulas")
     pkg = read_package(source)
-    data, ev, notes = refresh_package(pkg)
+    new, ev, notes = refresh_package(pkg)
     if args.values_only:
-        from xl_var_cli.safexml import package_from_bytes
         from xl_var_cli.sheetpatch import values_only
 
-        data = values_only(package_from_bytes(data, target))
-    write_bytes_atomic(target, data)
+        write_bytes_atomic(target, values_only(new))
+    else:
+        write_bytes_atomic(target, new.raw)
     spills = sum(1 for k in ev.dynamic if ":" in ev.arrays[k])
     print(f"{target}: recalculated {len(ev.computed)} formulas"
           + (f", {spills} spilled ranges" if spills else ""))

@@ -59,13 +59,18 @@ def add_parser(sub: Any) -> None:
 
 @dataclass(frozen=True)
 class Built:
-    """A computed report: the .xlsx bytes, the evaluation and where the template's names point."""
+    """A computed report: the .xlsx package, the evaluation and where the template's names point."""
 
-    xlsx: bytes
+    package: Package
     evaluation: Evaluation
     places: dict[str, Place]
     hide_in_print: tuple[str, ...]
     workbook: Any
+
+    @property
+    def xlsx(self) -> bytes:
+        """The report's .xlsx file."""
+        return self.package.raw
 
     def cell(self, key: Key) -> Any:
         """A cell's value: computed for formulas, as written for constants."""
@@ -151,10 +156,10 @@ def build(template: Path, returns: Path, weights: Path, charts: bool = True) -> 
     buf = io.BytesIO()
     wb.save(buf)
     saved = package_from_bytes(buf.getvalue(), template)
-    xlsx, _ = write_values(saved, ev)
+    package, _ = write_values(saved, ev)
     results = {places[name].sheet for name in _CHECKED}
     hide = tuple(s for s in (places["Returns"].sheet, CHART_SHEET) if s not in results and s in wb.sheetnames)
-    return Built(xlsx, ev, places, hide, wb)
+    return Built(package, ev, places, hide, wb)
 
 
 def export_pdf(built: Built, name: str) -> bytes:
@@ -165,8 +170,7 @@ def export_pdf(built: Built, name: str) -> bytes:
     """
     from xl_var_cli.libreoffice import convert
 
-    pkg: Package = package_from_bytes(built.xlsx, Path(name))
-    snapshot = values_only(pkg, hide=built.hide_in_print)
+    snapshot = values_only(built.package, hide=built.hide_in_print)
     with tempfile.TemporaryDirectory(prefix="xlvar-pdf-") as tmp:
         src = Path(tmp) / f"{Path(name).stem}.xlsx"
         src.write_bytes(snapshot)

@@ -15,6 +15,7 @@ array formulas on load and does not know xl-var's functions).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import posixpath
@@ -384,8 +385,9 @@ def _repack(pkg: Package, parts: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def write_values(pkg: Package, ev: Evaluation) -> tuple[bytes, list[str]]:
-    """The package with ``ev``'s values stored as formula results; also a list of notes for the user."""
+def write_values(pkg: Package, ev: Evaluation) -> tuple[Package, list[str]]:
+    """The package with ``ev``'s values stored as formula results (its ``raw`` is the new file's bytes);
+    also a list of notes for the user."""
     parts = dict(pkg.parts)
     notes: list[str] = []
     by_sheet: dict[str, dict[str, _CellEdit]] = {}
@@ -408,7 +410,7 @@ def write_values(pkg: Package, ev: Evaluation) -> tuple[bytes, list[str]]:
         if edits:
             parts[part] = _patch_sheet(parts[part], edits)
     parts[pkg.workbook_part] = _with_calc_pr(parts[pkg.workbook_part])
-    return _repack(pkg, parts), notes
+    return dataclasses.replace(pkg, raw=_repack(pkg, parts), parts=parts), notes
 
 
 def values_only(pkg: Package, hide: Sequence[str] = ()) -> bytes:
