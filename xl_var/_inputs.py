@@ -27,7 +27,7 @@ from xl_var._validate import (
 from xl_var.correlation import correlation_input, nearest_correlation
 from xl_var.errors import XlVarError
 
-__all__ = ["MEASURES", "METHODS", "SCENARIO_METHODS", "Problem", "check_cov", "check_df", "check_variance",
+__all__ = ["MEASURES", "METHODS", "MIN_OBS", "SCENARIO_METHODS", "Problem", "check_cov", "check_df", "check_variance",
            "covariance_inputs", "prepare", "refuse_covariance_with_returns", "vector"]
 
 FloatArray = NDArray[np.float64]
@@ -44,9 +44,9 @@ METHODS: dict[str, tuple[str, ...]] = {
 SCENARIO_METHODS = ("historical", "fhs")
 MEASURES = {"var": ("value-at-risk", "value at risk"), "es": ("expected shortfall", "cvar", "etl")}
 _SCALINGS = {"sqrt": (), "overlapping": ()}
-# a quantile (interpolated, as R and Excel do) and a covariance need 2 rows; skewness and kurtosis 4;
-# fitting the t's degrees of freedom 10
-_MIN_OBS = {"normal": 2, "ewma": 2, "historical": 2, "fhs": 2, "modified": 4, "t": 10}
+#: Fewest observations per method: a quantile (interpolated, as R and Excel do) and a covariance
+#: need 2 rows; skewness and kurtosis 4; fitting the t's degrees of freedom (or a t copula) 10.
+MIN_OBS = {"normal": 2, "ewma": 2, "historical": 2, "fhs": 2, "modified": 4, "t": 10}
 ZERO_VOL = 1e-12  # portfolio volatility below this fraction of PortfolioMoments.scale counts as zero
 SD_RANGE = (1e-150, 1e150)  # sd^4 and its reciprocal stay finite and normal inside this range
 
@@ -80,12 +80,17 @@ def vector(x: ArrayLike, name: str, n: int | None, source: str) -> FloatArray:
     return vec
 
 
-def check_df(df: Any, method: str) -> float | None:
-    """Degrees of freedom above 2 for the t method, or None."""
+def check_df(df: Any, name: str, allowed: tuple[str, ...] = ("t",), kind: str = "method") -> float | None:
+    """Degrees of freedom above 2, or None; ``df`` applies only when ``name`` is one of ``allowed``.
+
+    ``kind`` ("method" or "model") and ``name`` (the chosen one) are for the messages.
+    """
     if df is None:
         return None
-    if method != "t":
-        raise XlVarError(f"df applies only to method='t' (got method='{method}'): leave df out")
+    if name not in allowed:
+        which = (f"only to {kind}='{allowed[0]}'" if len(allowed) == 1
+                 else f"to {kind}s " + " and ".join(f"'{a}'" for a in allowed))
+        raise XlVarError(f"df applies {which} (got {kind}='{name}'): leave df out")
     try:
         nu = float(df)
     except (TypeError, ValueError):
@@ -144,7 +149,7 @@ def refuse_covariance_with_returns(cov: ArrayLike | None, mean: ArrayLike | None
 
 def _min_obs(method: str, horizon: int, scaling: str, df: float | None) -> int:
     """Rows each method needs; overlapping h-period sums use h - 1 rows more."""
-    need = 2 if method == "t" and df is not None else _MIN_OBS[method]
+    need = MIN_OBS["normal"] if method == "t" and df is not None else MIN_OBS[method]
     return need + horizon - 1 if scaling == "overlapping" else need
 
 

@@ -241,3 +241,30 @@ def test_bad_data_inputs(panel):
         xv.monte_carlo(x, np.zeros(5), 10_000, model="normal")
     with pytest.raises(xv.XlVarError, match="usable rows"):
         xv.monte_carlo(x[:3], w, 10_000, model="bootstrap", horizon=5)
+
+
+@pytest.mark.parametrize("model", ["t", "t-copula"])
+def test_zero_variance_is_refused_before_the_model_is_fitted(panel, model):
+    x, _ = panel
+    # constant returns: fitting the t's df (or the copula) to them would fail inside scipy
+    with pytest.raises(xv.XlVarError, match=f"model '{model}' has zero variance"):
+        xv.monte_carlo(np.zeros((100, 3)), np.ones(3), 10_000, model=model)
+    with pytest.raises(xv.XlVarError, match=f"model '{model}' has zero variance"):
+        xv.monte_carlo(x, np.zeros(5), 10_000, model=model)
+    if model == "t":  # cov= is for normal and t only
+        with pytest.raises(xv.XlVarError, match="model 't' has zero variance"):
+            xv.monte_carlo(None, np.ones(2), 10_000, model=model, cov=np.zeros((2, 2)), df=5)
+
+
+def test_zero_variance_of_the_fitted_model_is_refused_too():
+    # alternating ±1% rows: the returns vary, but every overlapping 2-period sum the copula fits is 0
+    alt = np.tile([[0.01], [-0.01]], (50, 3))
+    with pytest.raises(xv.XlVarError, match="model 't-copula' has zero variance"):
+        xv.monte_carlo(alt, np.ones(3), 10_000, model="t-copula", horizon=2)
+
+
+def test_df_message_names_the_models_it_applies_to(panel):
+    x, w = panel
+    with pytest.raises(xv.XlVarError, match=r"df applies to models 't' and 't-copula' \(got model='normal'\)"):
+        xv.monte_carlo(x, w, 10_000, model="normal", df=5)
+    assert xv.monte_carlo(x, w, 10_000, model="t-copula", df=5).df == 5

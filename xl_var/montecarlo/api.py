@@ -14,9 +14,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from threadpoolctl import threadpool_limits
 
-from xl_var._inputs import check_df, check_variance, covariance_inputs, refuse_covariance_with_returns, vector
+from xl_var._inputs import MIN_OBS, check_df, check_variance, covariance_inputs, refuse_covariance_with_returns, vector
 from xl_var._validate import check_confidence, check_horizon, check_lambda, check_positive_int, choose, clean_returns
 from xl_var.errors import XlVarError
+from xl_var.moments import covariance_moments, sample_moments
 from xl_var.montecarlo.chunks import HIST_HALF_WIDTH, RunSpec, row_capacity
 from xl_var.montecarlo.models import MODELS, build_model
 from xl_var.montecarlo.result import MCResult
@@ -31,8 +32,6 @@ FloatArray = NDArray[np.float64]
 DEFAULT_MAX_SCENARIOS = 10_000_000
 #: Fewest scenarios beyond the VaR at the highest confidence.
 MIN_TAIL = 10
-#: Fewest h-period observations to fit a t (df) or a t copula.
-MIN_FIT_OBS = 10
 _ELEMENTS_PER_CHUNK = 2**21
 
 
@@ -46,12 +45,6 @@ def _confidences(confidence: Any) -> tuple[float, ...]:
     if not items:
         raise XlVarError("confidence is empty: give one or more levels such as 0.99")
     return tuple(check_confidence(c) for c in items)
-
-
-def _position_scale(run: _Inputs) -> float:
-    """:math:`\\sum_i |w_i|\\sigma_i`, the size against which a zero portfolio variance is judged."""
-    var = run.returns.var(axis=0) if run.returns is not None else np.diag(np.asarray(run.cov))
-    return float(np.abs(run.weights) @ np.sqrt(np.clip(var, 0.0, None)))
 
 
 def _seed(seed: Any) -> int:
@@ -83,6 +76,7 @@ class _Inputs:
     lam: float
     sobol: bool
     bins: int
+    size: float  # Σ|w_i|·rms_i of one period: the size against which a zero variance is judged
 
 
 def _validate(returns: Any, weights: Any, scenarios: Any, model: Any, confidence: Any, horizon: Any, seed: Any,
@@ -97,9 +91,7 @@ def _validate(returns: Any, weights: Any, scenarios: Any, model: Any, confidence
         raise XlVarError("progress must be a function progress(done, total) or None")
     if cancel is not None and not callable(getattr(cancel, "is_set", None)):
         raise XlVarError("cancel must have an is_set() method (e.g. threading.Event) or be None")
-    if df is not None and name not in ("t", "t-copula"):
-        raise XlVarError(f"df applies to models 't' and 't-copula' (got model='{name}'): leave df out")
-    nu = check_df(df, "t")
+    nu = check_df(df, name, allowed=("t", "t-copula"), kind="model")
     if sobol and name not in ("normal", "t"):
         raise XlVarError(f"sobol=True is available for models 'normal' and 't', not '{name}'")
     r = cov_ = mean_ = None
@@ -108,7 +100,8 @@ def _validate(returns: Any, weights: Any, scenarios: Any, model: Any, confidence
     else:
         refuse_covariance_with_returns(cov, mean)
         fits = name == "t-copula" or (name == "t" and nu is None)
-        r = clean_returns(returns, missing=missing, min_obs=h - 1 + (MIN_FIT_OBS if fits else 2), method=name)
+        r = clean_returns(returns, missing=missing, min_obs=h - 1 + MIN_OBS["t" if fits else "normal"],
+                          method=name)
         w = vector(weights, "weights", r.shape[1], f"returns has {r.shape[1]} columns")
     chunk = _default_chunk_size(w.size) if chunk_size is None else check_positive_int(chunk_size, "chunk_size")
     if sobol and chunk & (chunk - 1):
@@ -131,11 +124,18 @@ def _validate(returns: Any, weights: Any, scenarios: Any, model: Any, confidence
     if s * (1.0 - c_max) < MIN_TAIL:
         raise XlVarError(f"scenarios must be at least {math.ceil(MIN_TAIL / (1.0 - c_max)):,} for confidence "
                          f"{c_max:g} (at least {MIN_TAIL} beyond the VaR); got {s:,}")
+    if r is not None:  # before any model is fitted: a fit to a constant series fails obscurely
+        m = sample_moments(r, w, gradient=False)
+    else:
+        assert cov_ is not None
+        m = covariance_moments(cov_, np.zeros(w.size) if mean_ is None else mean_, w, gradient=False)
+    check_variance(m.sd, m.scale, f"model '{name}'")
     return _Inputs(
         model=name, returns=r, weights=w, cov=cov_, mean=mean_, confidence=confs, horizon=h, scenarios=s, cap=cap,
         target_rse=rse, seed=_seed(seed),
         workers=check_positive_int(workers, "workers") if workers is not None else (os.cpu_count() or 1),
         chunk_size=chunk, df=nu, lam=check_lambda(lam), sobol=bool(sobol), bins=check_positive_int(bins, "bins"),
+        size=m.scale,
     )
 
 
@@ -260,7 +260,8 @@ def monte_carlo(
         monitor.tick(0, force=True)
         mc = build_model(run.model, run.returns, run.weights, run.horizon, cov=run.cov, mean=run.mean, df=run.df,
                          lam=run.lam, sobol=run.sobol, step=lambda: monitor.tick(0))
-        check_variance(mc.scale, math.sqrt(run.horizon) * _position_scale(run), f"model '{run.model}'")
+        # the model's own spread too (filtered or overlapping h-period data can differ from the returns')
+        check_variance(mc.scale, math.sqrt(run.horizon) * run.size, f"model '{run.model}'")
         lo, hi = mc.centre - HIST_HALF_WIDTH * mc.scale, mc.centre + HIST_HALF_WIDTH * mc.scale
         spec = RunSpec(run.seed, run.chunk_size, run.cap, max(tail_size(run.cap, c) for c in run.confidence) + 16,
                        row_capacity(run.cap, max(run.confidence)), np.linspace(lo, hi, run.bins + 1))
