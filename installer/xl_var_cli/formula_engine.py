@@ -190,6 +190,7 @@ class _Book:
     constants: dict[Key, Any] = field(default_factory=dict)
     formulas: dict[Key, str] = field(default_factory=dict)
     arrays: dict[Key, tuple[str, str]] = field(default_factory=dict)  # anchor -> (text, stored ref)
+    ours: set[Key] = field(default_factory=set)  # formulas calling an xl-var function
     names: dict[str, str] = field(default_factory=dict)
     skipped: dict[Key, str] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)  # sheet titles
@@ -234,7 +235,10 @@ def _read_book(wb: Workbook, ours: set[str], cached: Callable[[Key], Any]) -> _B
                 book.constants[key] = _model_scalar(ErrorValue(str(v).upper()) if c.data_type == "e" else v,
                                                     wb.epoch)
                 continue
-            reason = _unsupported(prepare(text, ours, known, lambda sheet, cell: None))
+            prepared = prepare(text, ours, known, lambda sheet, cell: None)
+            reason = _unsupported(prepared)
+            if prepared.calls_ours:
+                book.ours.add(key)
             if reason:
                 book.skipped[key] = reason
                 book.constants[key] = _model_scalar(cached(key), wb.epoch)
@@ -431,8 +435,7 @@ def evaluate(wb: Workbook, dynamic: Iterable[Key] = (),
             if c != k:
                 book.constants.pop(c, None)
     keep = set(plain)
-    candidates = dynamic | {k for k, t in book.formulas.items()
-                            if k not in keep and any(n in t.upper() for n in ours)}
+    candidates = dynamic | {k for k in book.formulas if k not in keep and k in book.ours}
     spills = dict(fixed) | {k: book.arrays[k][1] for k in dynamic}
     run = _Pass(book, spills, ours)
     blocked: set[Key] = set()

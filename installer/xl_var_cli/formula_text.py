@@ -13,7 +13,9 @@ The text stored in the workbook is never changed; only the copy handed to the en
 * renames sheets to plain aliases the caller supplies (``formulas`` mishandles some sheet
   names, e.g. with an apostrophe);
 * reports what the engine cannot calculate: functions it does not know and references
-  to other workbooks.
+  to other workbooks;
+* says whether the formula calls an xl-var function (a function token, not a name, sheet
+  or text that merely contains one's name).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Prepared:
     text: str
     unknown_functions: tuple[str, ...] = ()
     external: bool = False
+    calls_ours: bool = False
 
 
 def split_ref(ref: str) -> tuple[str | None, str]:
@@ -107,6 +110,7 @@ def prepare(text: str, ours: Collection[str], known: Collection[str], spills: Sp
     out: list[str] = []
     unknown: list[str] = []
     external = False
+    calls_ours = False
     frames: list[bool] = []  # one per open function/parenthesis/array: is it an xl-var call?
     last = ""  # "open", "sep" or "" (anything else) since the last non-blank token
     i = 0
@@ -126,6 +130,7 @@ def prepare(text: str, ours: Collection[str], known: Collection[str], spills: Sp
                 i += 3
                 continue
             is_ours = name in ours
+            calls_ours = calls_ours or is_ours
             if not is_ours and name not in known:
                 unknown.append(tok.value[:-1])
             out.append(name + "(" if is_ours else tok.value)
@@ -153,4 +158,4 @@ def prepare(text: str, ours: Collection[str], known: Collection[str], spills: Sp
             out.append(_renamed(tok.value, sheets) if is_range else tok.value)
             last = ""
         i += 1
-    return Prepared("=" + "".join(out), tuple(dict.fromkeys(unknown)), external)
+    return Prepared("=" + "".join(out), tuple(dict.fromkeys(unknown)), external, calls_ours)

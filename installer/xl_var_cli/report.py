@@ -29,6 +29,7 @@ from xl_var_cli.atomic import write_bytes_atomic
 from xl_var_cli.datafiles import read_returns, read_weights
 from xl_var_cli.errors import CliError
 from xl_var_cli.formula_engine import ErrorValue, Evaluation, Key, evaluate, xl_functions
+from xl_var_cli.formula_text import prepare
 from xl_var_cli.refresh import load_workbook
 from xl_var_cli.safexml import Package, package_from_bytes, read_package
 from xl_var_cli.sheetpatch import cached_value, formula_kinds, values_only, write_values
@@ -112,14 +113,19 @@ def _apply_spills(wb: Any, ev: Evaluation) -> None:
         ws[anchor] = ArrayFormula(ref, text)
 
 
+def _calls_ours(text: str, names: set[str]) -> bool:
+    """Whether a formula calls an xl-var function (only ``calls_ours`` is used: every name counts as known)."""
+    return prepare(text, names, names, lambda sheet, cell: None).calls_ours
+
+
 def _spilling(wb: Any, pkg: Package) -> set[Key]:
     """Array formulas that spill to fit their result: Excel 365 dynamic arrays, and in a template
     every array formula calling an xl-var function (an openpyxl save drops the dynamic flag)."""
-    names = tuple(xl_functions())
+    names = set(xl_functions())
     found, _ = formula_kinds(pkg)
     for ws in wb.worksheets:
         for cell in list(getattr(ws, "_cells", {}).values()):  # openpyxl's cell store
-            if isinstance(cell.value, ArrayFormula) and any(n in (cell.value.text or "").upper() for n in names):
+            if isinstance(cell.value, ArrayFormula) and _calls_ours(cell.value.text or "", names):
                 found.add((ws.title, cell.coordinate))
     return found
 

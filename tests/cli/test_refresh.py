@@ -245,3 +245,34 @@ def test_refreshed_package_is_the_file_it_writes(refreshed: dict) -> None:
     assert again.parts == new.parts and again.workbook_part == new.workbook_part
     written = package_from_bytes(refreshed["out"].read_bytes(), refreshed["out"])
     assert written.parts == new.parts  # (the zip bytes differ: an added part's entry is dated now)
+
+
+def test_only_a_call_of_an_xl_var_function_counts_as_one() -> None:
+    from xl_var_cli.formula_text import prepare
+
+    ours = {"RETURNS", "AGGVAR"}
+
+    def calls(text: str) -> bool:
+        return prepare(text, ours, ours | {"SUM", "XLVAR_RETURNS"}, lambda sheet, cell: None).calls_ours
+
+    assert calls("=RETURNS(A1:B3)") and calls("=1+_xludf.AGGVAR(A1, B1)") and calls("=SUM([1]!AGGVAR(A1))")
+    assert not calls("=Returns!A2") and not calls("=SUM('Returns'!A1:A3)") and not calls("=XLVAR_RETURNS(A1)")
+    assert not calls('="AGGVAR"') and not calls("=SUM(Returns)")  # text, and a defined name
+
+
+def test_a_sheet_named_like_an_xl_var_function_does_not_make_a_spill(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Returns"
+    for row in ([0.01, 0.02], [-0.03, 0.04], [0.05, -0.06]):
+        ws.append(row)
+    calc = wb.create_sheet("Calc")
+    calc["A1"] = "=SUM(Returns!A1:A3)"
+    calc["D5"] = "=Returns!A1:B2"  # a plain (legacy) formula: it stays in its one cell
+    wb.save(tmp_path / "book.xlsx")
+    assert main(["refresh", str(tmp_path / "book.xlsx"), "-o", str(tmp_path / "out.xlsx")]) == 0
+    formulas = openpyxl.load_workbook(tmp_path / "out.xlsx")["Calc"]
+    values = openpyxl.load_workbook(tmp_path / "out.xlsx", data_only=True)["Calc"]
+    assert formulas["D5"].value == "=Returns!A1:B2" and formulas["A1"].value == "=SUM(Returns!A1:A3)"
+    assert values["A1"].value == pytest.approx(0.01 - 0.03 + 0.05, rel=1e-12)
+    assert [values[c].value for c in ("E5", "D6", "E6")] == [None, None, None]
