@@ -40,9 +40,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
+from xl_var import portfolio
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "demo.xlsx"
-METHODS = ("historical", "normal", "t", "modified", "ewma", "fhs")
+METHODS = ("historical", *(m for m in portfolio.METHODS if m != "historical"))  # the engine's, historical first
 WINDOW, TESTED = 500, 250  # backtest: 500-day historical VaR forecasts for the last 250 days
 
 TITLE = Font(bold=True, size=16, color="1F3864")

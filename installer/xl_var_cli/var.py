@@ -13,12 +13,11 @@ import numpy as np
 
 import xl_var as xv
 from workbooks import SAMPLE_RETURNS, SAMPLE_WEIGHTS
+from xl_var.portfolio import METHODS
 from xl_var_cli.datafiles import read_returns, read_weights
 from xl_var_cli.options import confidence_level
 
-__all__ = ["METHODS", "add_parser", "run"]
-
-METHODS = ("normal", "t", "modified", "historical", "ewma", "fhs")
+__all__ = ["add_parser", "compute", "run"]
 
 
 def add_parser(sub: Any) -> None:

@@ -18,9 +18,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.workbook.defined_name import DefinedName
 
+from xl_var import portfolio
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "report.xlsx"
-METHODS = ("historical", "normal", "t", "modified", "ewma", "fhs")
+METHODS = ("historical", *(m for m in portfolio.METHODS if m != "historical"))  # the engine's, historical first
 
 TITLE = Font(bold=True, size=16, color="1F3864")
 HEADING = Font(bold=True, size=12, color="1F3864")
@@ -68,10 +70,7 @@ def skeleton() -> Workbook:
         rep.cell(row=r, column=1, value=label).border = THIN
         args = f"Returns, Weights, Confidence, Horizon, {method}"
         rep.cell(row=r, column=2, value=f"=AGGVAR({args}{corr})").number_format = "0.00%"
-        if corr:
-            rep.cell(row=r, column=3, value=f"=AGGES({args}{corr})").number_format = "0.00%"
-        else:
-            rep.cell(row=r, column=3, value=f"=AGGES({args})").number_format = "0.00%"
+        rep.cell(row=r, column=3, value=f"=AGGES({args}{corr})").number_format = "0.00%"
         rep.cell(row=r, column=4, value=f"=B{r}*PortfolioValue").number_format = "#,##0"
         rep.cell(row=r, column=5, value=f"=C{r}*PortfolioValue").number_format = "#,##0"
     last = 11 + len(rows) - 1
