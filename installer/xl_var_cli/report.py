@@ -28,7 +28,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 from xl_var_cli.atomic import write_bytes_atomic
 from xl_var_cli.datafiles import read_returns, read_weights
 from xl_var_cli.errors import CliError
-from xl_var_cli.formula_engine import ErrorValue, Evaluation, Key, evaluate, xl_functions
+from xl_var_cli.formula_engine import Evaluation, Key, evaluate, xl_functions
 from xl_var_cli.formula_text import prepare
 from xl_var_cli.refresh import load_workbook
 from xl_var_cli.safexml import Package, package_from_bytes, read_package
@@ -136,7 +136,7 @@ def _check_results(ev: Evaluation, places: dict[str, Place], returns: Path) -> N
         value = ev.values.get((place.sheet, place.anchor))
         if isinstance(value, str) and value.startswith("#"):
             raise CliError(f"{returns}: the report's {name} ({place.sheet}!{place.anchor}) gives "
-                           f"{value.splitlines()[0] if isinstance(value, ErrorValue) else value}")
+                           f"{value.splitlines()[0]}")
 
 
 def build(template: Path, returns: Path, weights: Path, charts: bool = True) -> Built:

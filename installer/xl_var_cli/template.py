@@ -62,18 +62,17 @@ class Place:
         return f"{get_column_letter(col)}{row}"
 
 
-def find(wb: Workbook, template: Path, required: Sequence[str] = REQUIRED_NAMES,
-         optional: Sequence[str] = OPTIONAL_NAMES) -> dict[str, Place]:
+def find(wb: Workbook, template: Path) -> dict[str, Place]:
     """The places of the template's names; a missing or malformed required name is an error."""
     by_upper = {name.upper(): dn for name, dn in wb.defined_names.items()}
     for ws in wb.worksheets:
         for name, dn in ws.defined_names.items():
             by_upper.setdefault(name.upper(), dn)
     places = {}
-    for name in (*required, *optional):
+    for name in (*REQUIRED_NAMES, *OPTIONAL_NAMES):
         dn = by_upper.get(name.upper())
         if dn is None:
-            if name in required:
+            if name in REQUIRED_NAMES:
                 raise CliError(f"{template}: the template has no named range {name!r} "
                                f"(a report template defines {', '.join(REQUIRED_NAMES)})")
             continue
