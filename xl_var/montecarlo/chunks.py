@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtri
 
+from xl_var.historical import kernel_bandwidth
 from xl_var.montecarlo.models import ScenarioModel, Scratch
 from xl_var.montecarlo.tail import TailKeeper, tail_size
 
@@ -47,7 +48,8 @@ def chunk_rng(seed: int, k: int) -> np.random.Generator:
 def row_capacity(scenarios: int, confidence: float) -> int:
     r"""How many top scenarios keep their payload: the tail plus the kernel window below VaR.
 
-    The window :math:`(\mathrm{VaR} - b, \mathrm{VaR}]`, :math:`b = 2.575\,\sigma\,S^{-1/5}`,
+    The window :math:`(\mathrm{VaR} - b, \mathrm{VaR}]`, :math:`b = 2.575\,\sigma\,S^{-1/5}`
+    (:func:`~xl_var.historical.kernel_bandwidth`),
     holds about :math:`S(1-c)\,\lambda b` scenarios, :math:`\lambda = f(\mathrm{VaR})/(1-c)`
     the loss distribution's hazard rate at the VaR. For a normal loss
     :math:`\lambda\sigma \approx z_c + 1/z_c`; heavier tails have smaller hazard. Twice
@@ -55,7 +57,7 @@ def row_capacity(scenarios: int, confidence: float) -> int:
     bandwidth is capped to the kept window (see :mod:`xl_var.montecarlo.result`).
     """
     z = max(float(ndtri(confidence)), 1.0)
-    window = 2.0 * (z + 1.0 / z) * 2.575 * scenarios ** -0.2
+    window = 2.0 * (z + 1.0 / z) * kernel_bandwidth(1.0, scenarios)
     return int(min(scenarios, math.ceil(tail_size(scenarios, confidence) * (1.0 + window)) + 1024))
 
 

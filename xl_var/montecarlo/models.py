@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -92,10 +92,6 @@ class ScenarioModel(Protocol):
     """What the chunk runner needs from a model."""
 
     @property
-    def name(self) -> str:
-        """Canonical model name."""
-
-    @property
     def centre(self) -> float:
         """Expected h-period loss (the histogram's centre)."""
 
@@ -124,6 +120,11 @@ class ScenarioModel(Protocol):
         """Sum over the payload rows of :meth:`position_losses`, shape (N,)."""
 
 
+def _loss_location(series: FloatArray, horizon: int) -> tuple[float, float]:
+    """Expected loss and its standard deviation over ``horizon`` i.i.d. periods of the portfolio ``series``."""
+    return -horizon * float(series.mean()), math.sqrt(horizon) * float(series.std())
+
+
 def _factor(cov: FloatArray) -> FloatArray:
     """A matrix A with A Aᵀ = cov: Cholesky, or the eigen square root when cov is singular."""
     try:
@@ -137,19 +138,20 @@ def _factor(cov: FloatArray) -> FloatArray:
 class GaussianModel:
     """Multivariate normal (``df`` None) or Student-t with covariance ``A Aᵀ`` over the horizon."""
 
-    name: str
     mean: FloatArray  # h·μ
     factor: FloatArray  # √h·A
     weights: FloatArray
     df: float | None = None
     sobol: bool = False
-    b: F32Array = field(init=False, repr=False)
+    b: FloatArray = field(init=False, repr=False)  # Aᵀw: the loss is -w·μ - s b·z
+    b32: F32Array = field(init=False, repr=False)
     centre: float = field(init=False)
     scale: float = field(init=False)
 
     def __post_init__(self) -> None:
         b = self.factor.T @ self.weights
-        object.__setattr__(self, "b", b.astype(np.float32))
+        object.__setattr__(self, "b", b)
+        object.__setattr__(self, "b32", b.astype(np.float32))
         object.__setattr__(self, "centre", -float(self.weights @ self.mean))
         object.__setattr__(self, "scale", float(np.sqrt(b @ b)))
 
@@ -173,10 +175,10 @@ class GaussianModel:
             if self.df is not None:
                 chi = 2.0 * rng.standard_gamma(self.df / 2.0, rows, dtype=np.float32)
         y = scratch.array("y", (rows,), np.float32)
-        np.matmul(z, self.b, out=y)
+        np.matmul(z, self.b32, out=y)
         s = None
         if self.df is not None and chi is not None:
-            s = np.sqrt(np.float32(self.df - 2.0) / chi).astype(np.float32)
+            s = np.sqrt(np.float32(self.df - 2.0) / chi).astype(np.float32, copy=False)
             y *= s
         loss: FloatArray = self.centre - y.astype(np.float64)
         return loss, (z, s)
@@ -196,7 +198,7 @@ class GaussianModel:
         return out
 
     def portfolio_losses(self, payload: NDArray[Any]) -> FloatArray:  # O(N) per row: -w·μ - s (Aᵀw)·z
-        out: FloatArray = payload[:, :-1].astype(np.float64) @ (self.factor.T @ self.weights)
+        out: FloatArray = payload[:, :-1].astype(np.float64) @ self.b
         out *= payload[:, -1]
         return self.centre - out
 
@@ -225,19 +227,21 @@ class _SumsOfPositionLosses:
 class CopulaModel(_SumsOfPositionLosses):
     """Student-t copula with correlation ``corr_factor corr_factorᵀ`` and empirical marginals."""
 
-    corr_factor: F32Array
+    corr_factor: NDArray[np.floating[Any]]  # stored float32, Fortran order (for strmm)
     transform: CopulaTransform
     weights: FloatArray
-    centre: float
-    scale: float
-    name: str = "t-copula"
+    series: InitVar[FloatArray]  # the fitted h-period returns times the weights
     w32: F32Array = field(init=False, repr=False)
-
     lower: bool = field(init=False, repr=False)
+    centre: float = field(init=False)
+    scale: float = field(init=False)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, series: FloatArray) -> None:
         object.__setattr__(self, "w32", self.weights.astype(np.float32))
         object.__setattr__(self, "corr_factor", np.asfortranarray(self.corr_factor, dtype=np.float32))
+        centre, scale = _loss_location(series, 1)  # series are already h-period returns
+        object.__setattr__(self, "centre", centre)
+        object.__setattr__(self, "scale", scale)
         object.__setattr__(self, "lower", bool(np.array_equal(self.corr_factor, np.tril(self.corr_factor))))
 
     @property
@@ -278,7 +282,6 @@ class CopulaModel(_SumsOfPositionLosses):
 class ResampleModel(_SumsOfPositionLosses):
     """Sum of ``horizon`` rows drawn with replacement from a T×N scenario ``panel``."""
 
-    name: str
     panel: FloatArray
     weights: FloatArray
     horizon: int
@@ -288,9 +291,10 @@ class ResampleModel(_SumsOfPositionLosses):
 
     def __post_init__(self) -> None:
         series = self.panel @ self.weights
+        centre, scale = _loss_location(series, self.horizon)
         object.__setattr__(self, "series", series)
-        object.__setattr__(self, "centre", -self.horizon * float(series.mean()))
-        object.__setattr__(self, "scale", math.sqrt(self.horizon) * float(series.std()))
+        object.__setattr__(self, "centre", centre)
+        object.__setattr__(self, "scale", scale)
 
     @property
     def n_assets(self) -> int:
@@ -357,14 +361,11 @@ def build_model(
             assert cov is not None
             mu, sigma = (np.zeros(weights.size) if mean is None else mean), cov
         root_h = math.sqrt(horizon)
-        return GaussianModel(model, horizon * mu, root_h * _factor(sigma), weights,
-                             df if model == "t" else None, sobol)
+        return GaussianModel(horizon * mu, root_h * _factor(sigma), weights, df if model == "t" else None, sobol)
     assert returns is not None
     if model == "t-copula":
         data = overlapping_sums(returns, horizon)
         corr, fitted = fit_t_copula(data, df, step)
-        series = data @ weights
-        return CopulaModel(_factor(corr).astype(np.float32), CopulaTransform.build(data, fitted), weights,
-                           centre=-float(series.mean()), scale=float(series.std()))
+        return CopulaModel(_factor(corr), CopulaTransform.build(data, fitted), weights, series=data @ weights)
     panel = returns if model == "bootstrap" else fhs_scenarios(returns, lam)
-    return ResampleModel(model, panel, weights, horizon)
+    return ResampleModel(panel, weights, horizon)
