@@ -21,40 +21,33 @@ def panel():
     return x * 0.01, np.array([0.3, -0.1, 0.25, 0.2, 0.35])
 
 
-FIELDS = ["var", "es", "var_se", "es_se", "var_ci", "es_ci", "component_var", "component_es", "hist_counts"]
-
-
-def same(a, b):
-    return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in FIELDS) and a.df == b.df
-
-
 @pytest.mark.parametrize("model", MODELS)
-def test_one_and_two_workers_bit_identical_and_components_add_up(panel, model):
+def test_one_and_two_workers_bit_identical_and_components_add_up(panel, model, assert_same_mc):
     x, w = panel
     a = xv.monte_carlo(x, w, 50_000, model=model, confidence=(0.95, 0.99), horizon=2, seed=21, workers=1,
                        chunk_size=2048)
     b = xv.monte_carlo(x, w, 50_000, model=model, confidence=(0.95, 0.99), horizon=2, seed=21, workers=2,
                        chunk_size=2048)
-    assert same(a, b)
+    assert_same_mc(a, b)
     assert a.component_var.sum() == pytest.approx(a.var[1], rel=1e-12)
     assert a.component_es.sum() == pytest.approx(a.es[1], rel=1e-12)
     assert a.scenarios == 50_000 and a.hist_counts.sum() == 50_000
     assert np.all(a.es >= a.var) and a.var[1] > a.var[0]
 
 
-def test_same_seed_identical_other_seed_different(panel):
+def test_same_seed_identical_other_seed_different(panel, assert_same_mc):
     x, w = panel
     a, b, c = (xv.monte_carlo(x, w, 20_000, model="t", seed=s, workers=2) for s in (5, 5, 6))
-    assert same(a, b)
+    assert_same_mc(a, b)
     assert not np.array_equal(a.var, c.var)
     assert a.seed == 5 and a.model == "t" and a.confidence == (0.95, 0.99)
 
 
-def test_seed_none_reports_a_seed_that_reproduces_the_run(panel):
+def test_seed_none_reports_a_seed_that_reproduces_the_run(panel, assert_same_mc):
     x, w = panel
     a = xv.monte_carlo(x, w, 20_000, model="normal", seed=None)
     b = xv.monte_carlo(x, w, 20_000, model="normal", seed=a.seed)
-    assert same(a, b)
+    assert_same_mc(a, b)
     assert 0 <= a.seed < 2**53 and float(a.seed) == a.seed  # survives a spreadsheet cell or JSON
 
 
@@ -167,12 +160,13 @@ def test_cancel_reaches_into_the_copula_fit(panel, monkeypatch):
     assert len(evaluations) > 5  # the fit does evaluate the likelihood when not cancelled
 
 
-def test_convergence_mode_stops_at_target_and_is_reproducible(panel):
+def test_convergence_mode_stops_at_target_and_is_reproducible(panel, assert_same_mc):
     x, w = panel
     kw = dict(model="normal", confidence=(0.95, 0.99), target_rse=0.01, chunk_size=2048, seed=3)
     a = xv.monte_carlo(x, w, 4096, workers=1, **kw)
     b = xv.monte_carlo(x, w, 4096, workers=2, **kw)
-    assert same(a, b) and a.scenarios == b.scenarios
+    assert_same_mc(a, b)
+    assert a.scenarios == b.scenarios
     assert a.converged is True
     assert a.var_se[1] / a.var[1] <= 0.01
     assert a.scenarios > 4096 and a.scenarios % 2048 == 0

@@ -51,6 +51,7 @@ class DaskRunner:
     def __init__(self, client: Any, owned: tuple[Any, ...] = ()) -> None:
         self.client = client
         self._owned = owned
+        self._scattered: tuple[ScenarioModel, Any] | None = None  # the model and its future on the cluster
 
     @classmethod
     def connect(cls, scheduler: Any, workers: int) -> DaskRunner:
@@ -73,7 +74,7 @@ class DaskRunner:
             return cls(client, (client, cluster))
         try:
             client = distributed.Client(scheduler.strip(), timeout="10s")
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:  # ValueError: a malformed address
             raise XlVarError(f"scheduler {scheduler!r}: cannot connect ({exc}); check the address and that "
                              "the Dask scheduler is running") from None
         return cls(client, (client,))
@@ -83,8 +84,15 @@ class DaskRunner:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
+        self._scattered = None  # release the model on a cluster that stays up
         for obj in self._owned:
             obj.close()
+
+    def _remote(self, model: ScenarioModel) -> Any:
+        """The future of ``model`` on the cluster, scattered once per model (not per convergence round)."""
+        if self._scattered is None or self._scattered[0] is not model:
+            self._scattered = (model, self.client.scatter(model, broadcast=True, hash=False))
+        return self._scattered[1]
 
     def run(self, model: ScenarioModel, spec: RunSpec, chunks: range, acc: Accumulator, monitor: Monitor) -> None:
         """Time the first chunk here, then submit tasks of about :data:`TASK_SECONDS` each."""
@@ -96,8 +104,8 @@ class DaskRunner:
         per_chunk = max(time.perf_counter() - t0, 1e-6)
         group = max(1, math.ceil(TASK_SECONDS / per_chunk))
         rest = chunks[1:]
-        remote_model = self.client.scatter(model, broadcast=True, hash=False)
-        futures = [self.client.submit(_task, remote_model, spec, rest[i:i + group], pure=False)
+        remote = self._remote(model)
+        futures = [self.client.submit(_task, remote, spec, rest[i:i + group], pure=False)
                    for i in range(0, len(rest), group)]
         done = distributed.as_completed(futures)
         try:
