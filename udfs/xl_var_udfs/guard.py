@@ -41,14 +41,16 @@ def internal_error_line(exc: BaseException, where: str, context: str = "") -> st
 
 
 def _describe_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    """Argument shapes for the log (ranges by size only, never their numbers)."""
+    """Argument shapes for the log (ranges by size only, never their numbers); never raises."""
 
     def one(v: Any) -> str:
-        if isinstance(v, (list, tuple, np.ndarray)):
-            rows = len(v)
-            cols = len(v[0]) if rows and isinstance(v[0], (list, tuple, np.ndarray)) else 1
-            return f"<range {rows}x{cols}>"
-        return repr(v)[:40]
+        try:
+            if isinstance(v, (list, tuple, np.ndarray)):
+                rows, cols = (*np.shape(v), 1, 1)[:2]  # a 0-d array has shape (): 1x1
+                return f"<range {rows}x{cols}>"
+            return repr(v)[:40]
+        except Exception as exc:  # ragged rows, a broken __repr__: the error line must still come back
+            return f"<{type(v).__name__}, not described: {type(exc).__name__}>"
 
     parts = [one(v) for v in args] + [f"{k}={one(v)}" for k, v in kwargs.items()]
     return "arguments: " + ", ".join(parts)
