@@ -53,6 +53,11 @@ def test_date_serials_are_a_label_column_but_small_whole_prices_are_not():
 def test_trailing_blank_rows_and_columns_are_ignored():
     rng = [[0.01, 0.02, None], [0.03, 0.04, ""], [None, None, None], [None, "", None]]
     assert read_table(rng, "returns").values.shape == (2, 2)
+    wide = [[0.01 * t, "#N/A" if t == 3 else 0.02, *([None] * (t % 3)), *([""] * 5)] for t in range(6)]
+    t = read_table(wide, "returns", missing="drop")  # ragged rows, blanks beyond a hole: 2 columns kept
+    assert t.values.shape == (5, 2) and t.rows.tolist() == [1, 2, 3, 5, 6]
+    leading = _line(read_table, [[None, 0.5, None], [None, 0.7, None]], "r")  # only trailing ones go
+    assert leading == "#VALUE! r row 1, column 1 is blank" + excel._HINT
 
 
 @pytest.mark.parametrize(
@@ -94,6 +99,21 @@ def test_error_values_propagate():
     assert _line(read_table, None, "returns") == "#VALUE! returns is blank: select a range of numbers"
     says = _line(read_table, [["A", "B"]], "returns")
     assert says.startswith("#VALUE! returns has a header row but no numbers")
+
+
+def test_only_excel_error_codes_are_errors_not_text_starting_with_a_hash():
+    assert all(excel.is_error(code) for code in excel.ERROR_CODES)
+    assert excel.is_error("#VALUE! prices row 3, column 2 is blank")  # an xl-var error line
+    for text in ("#1 Bond", "#tbd", "#", "#N/Anything", "#value!", " #N/A", "N/A"):
+        assert not excel.is_error(text), text
+    t = read_table([["Date", "#1 Bond", "#2 Bond"], [D[0], 0.01, 0.02], [D[1], 0.03, 0.04]], "returns")
+    assert t.names == ("#1 Bond", "#2 Bond") and t.header == ["Date", "#1 Bond", "#2 Bond"]
+    rng = [["A", "B"], [0.01, 0.02], [0.03, "#tbd"], [0.05, "#N/A"], [0.07, 0.08]]
+    says = _line(read_table, rng, "returns", missing="drop")  # text is never dropped, unlike an error
+    assert says == "#VALUE! returns row 3, column 2 is text ('#tbd'), not a number"
+    rng[2][1] = 0.04
+    assert read_table(rng, "returns", missing="drop").rows.tolist() == [2, 3, 5]
+    assert excel.opt_text("#tbd", "method", "x") == "#tbd"  # text, not an error value to pass on
 
 
 def test_numpy_arrays_and_ragged_rows_are_accepted():
@@ -203,6 +223,20 @@ def test_text_choice_and_bool_options():
     assert _line(excel.opt_bool, 2, "headers", True) == "#VALUE! headers must be TRUE or FALSE; got 2"
 
 
+def test_confidence_horizon_and_lambda_options():
+    assert excel.opt_confidence(None) == 0.99 and excel.opt_confidence("97.5%") == 0.975
+    assert excel.opt_confidence(None, 0.95) == 0.95
+    assert _line(excel.opt_confidence, 99).startswith("#NUM! confidence must be between 0 and 1")
+    assert _line(excel.opt_confidence, "x").startswith("#VALUE! confidence must be a number")
+    assert excel.opt_horizon(None) == 1 and excel.opt_horizon(10.0) == 10 and excel.opt_horizon("", 5) == 5
+    assert isinstance(excel.opt_horizon(10.0), int)
+    for bad in (0, 2.5, -1):
+        assert _line(excel.opt_horizon, bad).startswith("#NUM! horizon must be a whole number of periods")
+    assert excel.opt_lambda(None) == 0.94 and excel.opt_lambda("97%") == 0.97
+    assert _line(excel.opt_lambda, 1).startswith("#NUM! lam must be a decay factor between 0 and 1")
+    assert excel.opt_missing(None) == "raise" and excel.opt_missing(" Drop ") == "drop"
+
+
 # ----------------------------------------------------------------------------- errors and results
 @pytest.mark.parametrize(
     ("message", "code"),
@@ -251,6 +285,24 @@ def test_guard_turns_every_failure_into_one_line(tmp_path, monkeypatch):
     log = (tmp_path / logs.LOG_NAME).read_text()
     assert "FN" in log and "Traceback" in log and "ZeroDivisionError" in log
     assert "<range 1x2>" in log and "1.0" not in log
+
+
+def test_the_internal_error_path_describes_any_argument_without_raising(tmp_path, monkeypatch):
+    monkeypatch.setenv("XLVAR_LOG_DIR", str(tmp_path))
+
+    class Unprintable:
+        def __repr__(self):
+            raise RuntimeError("no repr")
+
+    @guard.excel_function
+    def FN(*args, **kwargs):
+        raise KeyError("bug")
+
+    line = FN(np.array(0.5), [[1.0, 2.0], [3.0]], Unprintable(), x=np.zeros((3, 4)), y=[0.1, 0.2, 0.3])
+    assert line.startswith("#VALUE! internal error: KeyError: 'bug' (details in ")
+    log = (tmp_path / logs.LOG_NAME).read_text()
+    assert "arguments: <range 1x1>, <list, not described: ValueError>, <Unprintable, not described: " \
+           "RuntimeError>, x=<range 3x4>, y=<range 3x1>" in log
 
 
 def test_log_folder_rule(tmp_path, monkeypatch):

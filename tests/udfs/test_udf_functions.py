@@ -254,6 +254,60 @@ def test_stresscorr_blend_with_crisis_matrix():
     assert u.STRESSCORR(base, 1.5).startswith("#NUM! intensity")
 
 
+def test_stresscorr_a_correlation_matrix_with_a_typo_names_the_cell():
+    # Asymmetric by a typo (0.35 for 0.3), or one entry above 1: still a correlation matrix (square, unit
+    # diagonal), not three periods of returns, so the bad cell is named.
+    typo = [[1, 0.2, 0.3], [0.2, 1, 0.5], [0.35, 0.5, 1]]
+    assert u.STRESSCORR(typo, 0.5) == ("#VALUE! corr is not symmetric: row 1, column 3 is 0.3 but row 3, "
+                                       "column 1 is 0.35; make them equal")
+    over = [[1, 0.2, 0.3], [0.2, 1, 1.5], [0.3, 1.5, 1]]
+    assert u.STRESSCORR(over, 0.5).startswith("#NUM! corr row 2, column 3 is 1.5: correlations must lie")
+    # A returns table is still read as returns: its errors name returns cells.
+    flat = [[0.01, 0.02], [0.01, 0.02], [0.01, 0.02]]
+    assert u.STRESSCORR(flat, 0.5).startswith("#NUM! returns column 1 does not vary")
+
+
+def test_matrix_errors_name_positions_in_the_selected_range():
+    # Header row and label column: the engine's row 2, column 3 is the range's row 3, column 4.
+    names = ["", "A", "B", "C"]
+    over = [names, ["A", 1, 0.2, 0.3], ["B", 0.2, 1, 1.5], ["C", 0.3, 1.5, 1]]
+    assert u.STRESSCORR(over, 0.5).startswith("#NUM! corr row 3, column 4 is 1.5")
+    typo = [names, ["A", 1, 0.2, 0.3], ["B", 0.2, 1, 0.5], ["C", 0.35, 0.5, 1]]
+    assert u.STRESSCORR(typo, 0.5).startswith("#VALUE! corr is not symmetric: row 2, column 4 is 0.3 but "
+                                              "row 4, column 2 is 0.35")
+    good = [[1, 0.1, 0.1], [0.1, 1, 0.1], [0.1, 0.1, 1]]
+    assert u.STRESSCORR(good, 0.5, "blend", None, over).startswith("#NUM! crisis row 3, column 4 is 1.5")
+    returns = [[0.01 * ((3 * t + j) % 7 - 3) for j in range(3)] for t in range(40)]
+    assert u.AGGVAR(returns, [[1 / 3] * 3], 0.99, 1, "normal", over).startswith(
+        "#NUM! corr row 3, column 4 is 1.5")
+
+
+def test_scalar_options_are_read_before_the_engine_runs(sample_returns, monkeypatch):
+    def never(*args, **kwargs):
+        raise AssertionError("the engine ran before a bad option was reported")
+
+    for name in ("portfolio_var", "component_var", "incremental_var", "portfolio_volatility"):
+        monkeypatch.setattr(xv, name, never)
+    assert u.AGGVAR(sample_returns, [W], value=-1).startswith("#NUM! value must be a positive amount")
+    assert u.AGGES(sample_returns, [W], value="x").startswith("#VALUE! value must be a number")
+    assert u.COMPONENTVAR(sample_returns, [W], headers="maybe").startswith("#VALUE! headers must be TRUE")
+    assert u.INCREMENTALVAR(sample_returns, [W], [[0.1] * 6], exact="x").startswith("#VALUE! exact must be")
+    assert u.INCREMENTALVAR(sample_returns, [W], [[0.1] * 6], value=0).startswith("#NUM! value must be")
+    assert u.PORTVOL(sample_returns, [W], value=-2).startswith("#NUM! value must be a positive amount")
+
+
+def test_measure_and_missing_are_resolved_by_one_definition(sample_returns):
+    var = u.COMPONENTVAR(sample_returns, [W], 0.99, 1, "normal", "value at risk")
+    assert var == u.COMPONENTVAR(sample_returns, [W], 0.99, 1, "normal", "VaR")
+    es = u.MARGINALVAR(sample_returns, [W], 0.99, 1, "normal", "Expected Shortfall")
+    assert es == u.MARGINALVAR(sample_returns, [W], 0.99, 1, "normal", "ES") != u.MARGINALVAR(
+        sample_returns, [W], 0.99, 1, "normal")
+    bad = u.INCREMENTALVAR(sample_returns, [W], [[0.1] * 6], 0.99, 1, "normal", "vol")
+    assert bad == "#VALUE! measure must be one of 'var', 'es'; got 'vol'"
+    assert u.AGGVAR(sample_returns, [W], missing="Drop") == u.AGGVAR(sample_returns, [W])
+    assert u.AGGVAR(sample_returns, [W], missing="skip") == "#VALUE! missing must be one of 'raise', 'drop'; got 'skip'"
+
+
 # ----------------------------------------------------------------------------- RETURNS
 def test_returns_spills_with_header_and_dates_and_feeds_aggvar(sample_prices, sample_returns):
     spilled = u.RETURNS(sample_prices)

@@ -33,15 +33,16 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 from numpy.typing import NDArray
 
 from xl_var import XlVarError
-from xl_var._validate import choose
+from xl_var._validate import check_confidence, check_horizon, check_lambda, choose
 
 __all__ = [
+    "ERROR_CODES",
     "ExcelError",
     "Table",
     "Vector",
@@ -52,6 +53,10 @@ __all__ = [
     "number",
     "opt_bool",
     "opt_choice",
+    "opt_confidence",
+    "opt_horizon",
+    "opt_lambda",
+    "opt_missing",
     "opt_number",
     "opt_text",
     "read_table",
@@ -69,6 +74,10 @@ _NUM_WORDS = re.compile(
     r"less than|at most|out of range|finite",
     re.I,
 )
+# Excel's error values (https://support.microsoft.com/office/ -> "How to correct a #... error").
+ERROR_CODES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#SPILL!", "#CALC!",
+                         "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#GETTING_DATA"})
+_MISSING = {"raise": (), "drop": ()}  # what a blank or error cell inside the numbers does
 _HINT = '; fix it or set the missing argument to "drop"'
 _POSITION = re.compile(r"\b(?:row (\d+)(?:, column (\d+))?|column (\d+))")
 
@@ -123,8 +132,12 @@ def reraise_as(code: str) -> Iterator[None]:
 
 # ----------------------------------------------------------------------------- cell kinds
 def is_error(x: Any) -> bool:
-    """True for an Excel error value as xlwings' ``err_to_str`` delivers it (``"#N/A"``, ``"#DIV/0!"``...)."""
-    return isinstance(x, str) and x.startswith("#")
+    """True for an Excel error value as xlwings' ``err_to_str`` delivers it (``"#N/A"``, ``"#DIV/0!"``...).
+
+    The first word must be one of Excel's error codes (:data:`ERROR_CODES`), so an xl-var
+    error line (``"#VALUE! prices row 3 ..."``) counts but text such as ``"#1 Bond"`` does not.
+    """
+    return isinstance(x, str) and x[:1] == "#" and x.split(maxsplit=1)[0] in ERROR_CODES
 
 
 def _is_blank(x: Any) -> bool:
@@ -190,10 +203,13 @@ def _grid(x: Any, name: str) -> list[list[Any]]:
         rows = [r + [None] * (width - len(r)) for r in rows]
     while rows and all(_is_blank(v) for v in rows[-1]):
         rows.pop()
-    while rows and rows[0] and all(_is_blank(r[-1]) for r in rows):
-        rows = [r[:-1] for r in rows]
-    if not rows or not rows[0]:
+    width = len(rows[0]) if rows else 0
+    while width and all(_is_blank(r[width - 1]) for r in rows):
+        width -= 1
+    if not width:
         raise ExcelError("#VALUE!", f"{name} is blank: select a range of numbers")
+    if width < len(rows[0]):
+        rows = [r[:width] for r in rows]
     if len(rows) == 1 and len(rows[0]) == 1 and is_error(rows[0][0]):
         raise ExcelError.passthrough(rows[0][0], name)
     return rows
@@ -294,7 +310,8 @@ class Table:
     first_column: int
 
     def locate(self, exc: XlVarError, name: str) -> ExcelError:
-        """Map an engine error about this table, rewriting its positions to positions in the range."""
+        """Map an engine error about this table (its message starts with ``name``), rewriting every
+        position in it to a position in the range."""
         err = as_excel_error(exc)
 
         def fix(m: re.Match[str]) -> str:
@@ -306,11 +323,11 @@ class Table:
             return ", ".join(parts)
 
         if err.message.startswith(name + " "):
-            return ExcelError(err.code, _POSITION.sub(fix, err.message, count=1))
+            return ExcelError(err.code, _POSITION.sub(fix, err.message))
         return err
 
 
-def read_table(x: Any, name: str, *, missing: str = "raise", labels: bool = True) -> Table:
+def read_table(x: Any, name: str, *, missing: Any = "raise") -> Table:
     """Read a numeric table (returns, prices, a correlation matrix) from an Excel-shaped value.
 
     Parameters
@@ -319,32 +336,32 @@ def read_table(x: Any, name: str, *, missing: str = "raise", labels: bool = True
         The range's values.
     name : str
         The argument's name, used in messages.
-    missing : {"raise", "drop"}
+    missing : {"raise", "drop"} or a cell holding one
         What a blank or error cell inside the numbers does: an error naming its position,
-        or its row is left out.
-    labels : bool
-        Whether a first label (date) column may be detected.
+        or its row is left out (read by :func:`opt_missing`).
 
     Raises
     ------
     ExcelError
         The range is blank, holds no numbers, or a cell is not a number.
     """
+    drop = opt_missing(missing) == "drop"
     rows = _grid(x, name)
     first = rows[0]
     has_header = any(_is_label(v) for v in first) and all(_is_label(v) or _is_blank(v) for v in first)
     body = rows[1:] if has_header else rows
     if not body:
         raise ExcelError("#VALUE!", f"{name} has a header row but no numbers below it")
-    col0 = [r[0] for r in body] if labels and len(first) >= 2 else []
+    col0 = [r[0] for r in body] if len(first) >= 2 else []
     lc = 1 if col0 and _is_label_column(col0) else 0
     data = [r[1:] for r in body] if lc else body
     top = 2 if has_header else 1
-    values = _to_floats(data, name, (top, lc + 1), drop=missing == "drop")
+    values = _to_floats(data, name, (top, lc + 1), drop=drop)
     kept = np.arange(len(body))
     label_cells = col0 if lc else None
-    if missing == "drop" and np.isnan(values).any():
-        kept = np.flatnonzero(~np.isnan(values).any(axis=1))
+    holed = np.isnan(values).any(axis=1) if drop else None
+    if holed is not None and holed.any():
+        kept = np.flatnonzero(~holed)
         values = values[kept]
         label_cells = [col0[i] for i in kept] if lc else None
         if values.shape[0] == 0:
@@ -424,6 +441,10 @@ def _scalar(x: Any, name: str) -> Any:
     return x
 
 
+@overload
+def opt_number(x: Any, name: str, default: float) -> float: ...
+@overload
+def opt_number(x: Any, name: str, default: None) -> float | None: ...
 def opt_number(x: Any, name: str, default: float | None) -> float | None:
     """A number, or ``default`` when omitted/blank; text such as ``"99%"`` or ``"0.5"`` is read too."""
     x = _scalar(x, name)
@@ -441,6 +462,27 @@ def opt_number(x: Any, name: str, default: float | None) -> float | None:
     raise ExcelError("#VALUE!", f"{name} must be a number; got {_describe(x).split(',')[0]}")
 
 
+def opt_confidence(x: Any, default: float = 0.99) -> float:
+    """A confidence level in (0, 1) such as ``99%``; ``default`` when omitted; out of range is ``#NUM!``."""
+    c = opt_number(x, "confidence", default)
+    with reraise_as("#NUM!"):
+        return check_confidence(c)
+
+
+def opt_horizon(x: Any, default: int = 1) -> int:
+    """A horizon in periods (a whole number, 1 or more); ``default`` when omitted; else ``#NUM!``."""
+    h = opt_number(x, "horizon", default)
+    with reraise_as("#NUM!"):
+        return check_horizon(h)
+
+
+def opt_lambda(x: Any, name: str = "lam", default: float = 0.94) -> float:
+    """An EWMA decay factor in (0, 1); ``default`` when omitted; else ``#NUM!``."""
+    lam = opt_number(x, name, default)
+    with reraise_as("#NUM!"):
+        return check_lambda(lam, name)
+
+
 def opt_text(x: Any, name: str, default: str) -> str:
     """Text (stripped), or ``default`` when omitted/blank."""
     x = _scalar(x, name)
@@ -455,6 +497,11 @@ def opt_choice(x: Any, name: str, choices: Mapping[str, tuple[str, ...]], defaul
     """A case-insensitive choice (canonical name) from ``choices``, or ``default``."""
     with reraise_as("#VALUE!"):
         return choose(opt_text(x, name, default), name, choices)
+
+
+def opt_missing(x: Any) -> str:
+    """The ``missing`` argument: ``"raise"`` (default) or ``"drop"``, case-insensitive."""
+    return opt_choice(x, "missing", _MISSING, "raise")
 
 
 def opt_bool(x: Any, name: str, default: bool) -> bool:

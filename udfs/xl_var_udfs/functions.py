@@ -27,19 +27,20 @@ import xlwings as xw
 
 import xl_var as xv
 from xl_var import XlVarError
-from xl_var._validate import check_confidence, check_horizon, check_lambda
 from xl_var_udfs.excel import (
     ExcelError,
     Table,
     cell,
     is_omitted,
     opt_bool,
-    opt_choice,
+    opt_confidence,
+    opt_horizon,
+    opt_lambda,
+    opt_missing,
     opt_number,
     opt_text,
     read_table,
     read_vector,
-    reraise_as,
     spill_matrix,
 )
 from xl_var_udfs.guard import excel_function
@@ -97,8 +98,6 @@ ARG_DOCS = {
     "forecasts": "VaR forecast for each period as a positive loss, same length as realized (or one VaR "
                  "for every period).",
 }
-_MISSING = {"raise": (), "drop": ()}
-_MEASURES = {"var": ("value-at-risk", "value at risk"), "es": ("expected shortfall", "cvar", "etl")}
 
 
 def udf(**docs: str) -> Callable[[F], F]:
@@ -127,18 +126,6 @@ def udf(**docs: str) -> Callable[[F], F]:
 
 
 # ----------------------------------------------------------------------------- argument helpers
-def _confidence(x: Cell) -> float:
-    c = opt_number(x, "confidence", 0.99)
-    with reraise_as("#NUM!"):
-        return check_confidence(c)
-
-
-def _horizon(x: Cell) -> int:
-    h = opt_number(x, "horizon", 1.0)
-    with reraise_as("#NUM!"):
-        return check_horizon(int(h) if h is not None and h.is_integer() else h)
-
-
 def _value(x: Cell) -> float:
     v = opt_number(x, "value", None)
     if v is None:
@@ -148,47 +135,52 @@ def _value(x: Cell) -> float:
     return v
 
 
-def _missing(x: Cell) -> str:
-    return opt_choice(x, "missing", _MISSING, "raise")
-
-
 @contextmanager
-def _about(table: Table, name: str) -> Iterator[None]:
-    """Engine errors about ``table`` name its cells by their position in the range."""
+def _about(**tables: Table | None) -> Iterator[None]:
+    """Engine errors name cells by their position in the range of the table the message is about.
+
+    ``tables`` maps the name the engine gives an input (``returns``, ``corr``, ``crisis``) to the
+    table read from the range passed for it; a message starting with that name is about it.
+    """
     try:
         yield
     except XlVarError as exc:
-        raise table.locate(exc, name) from None
+        for name, table in tables.items():
+            if table is not None and str(exc).startswith(name + " "):
+                raise table.locate(exc, name) from None
+        raise
 
 
 def _portfolio(returns: Range, weights: Range, missing: Cell) -> tuple[Table, np.ndarray, bool]:
     """Returns table, weights vector and whether weights were a row."""
-    table = read_table(returns, "returns", missing=_missing(missing))
+    table = read_table(returns, "returns", missing=missing)
     w = read_vector(weights, "weights", size=table.values.shape[1])
     return table, w.values, w.is_row
 
 
-def _matrix(x: Range, name: str) -> np.ndarray:
-    return read_table(x, name).values
+def _matrix(x: Range, name: str) -> Table | None:
+    """An optional matrix argument (``corr``, ``crisis``): its table, or None when left out."""
+    return None if is_omitted(x) else read_table(x, name)
 
 
 def _risk(returns: Range, weights: Range, confidence: Cell, horizon: Cell, method: Cell, corr: Range,
           missing: Cell) -> Any:
     table, w, _ = _portfolio(returns, weights, missing)
-    options = {} if is_omitted(corr) else {"corr": _matrix(corr, "corr")}
-    with _about(table, "returns"):
-        return xv.portfolio_var(table.values, w, confidence=_confidence(confidence),
-                                horizon=_horizon(horizon), method=opt_text(method, "method", "historical"),
+    corr_table = _matrix(corr, "corr")
+    options = {} if corr_table is None else {"corr": corr_table.values}
+    with _about(returns=table, corr=corr_table):
+        return xv.portfolio_var(table.values, w, confidence=opt_confidence(confidence),
+                                horizon=opt_horizon(horizon), method=opt_text(method, "method", "historical"),
                                 **options)
 
 
 def _decomposition(returns: Range, weights: Range, confidence: Cell, horizon: Cell, method: Cell,
                    measure: Cell, missing: Cell) -> tuple[Table, np.ndarray, bool, Any]:
     table, w, is_row = _portfolio(returns, weights, missing)
-    with _about(table, "returns"):
-        d = xv.component_var(table.values, w, confidence=_confidence(confidence), horizon=_horizon(horizon),
+    with _about(returns=table):
+        d = xv.component_var(table.values, w, confidence=opt_confidence(confidence), horizon=opt_horizon(horizon),
                              method=opt_text(method, "method", "historical"),
-                             measure=opt_choice(measure, "measure", _MEASURES, "var"))
+                             measure=opt_text(measure, "measure", "var"))
     return table, w, is_row, d
 
 
@@ -203,7 +195,8 @@ def AGGVAR(returns: Range, weights: Range, confidence: Cell = 0.99, horizon: Cel
     In units of returns × weights, times ``value`` when given. Example:
     ``=AGGVAR(Returns!B2:G783, Weights!B2:B7, 99%, 1, "normal")``.
     """
-    return _risk(returns, weights, confidence, horizon, method, corr, missing).var * _value(value)
+    scale = _value(value)
+    return _risk(returns, weights, confidence, horizon, method, corr, missing).var * scale
 
 
 @udf(method=ARG_DOCS["method"].replace("VaR method", "ES method"))
@@ -215,7 +208,8 @@ def AGGES(returns: Range, weights: Range, confidence: Cell = 0.99, horizon: Cell
 
     In units of returns × weights, times ``value`` when given.
     """
-    return _risk(returns, weights, confidence, horizon, method, corr, missing).es * _value(value)
+    scale = _value(value)
+    return _risk(returns, weights, confidence, horizon, method, corr, missing).es * scale
 
 
 @udf()
@@ -227,9 +221,9 @@ def COMPONENTVAR(returns: Range, weights: Range, confidence: Cell = 0.99, horizo
 
     Asset names come from the header row of ``returns`` (else Asset 1..N). "% of total" is a fraction.
     """
+    with_headers = opt_bool(headers, "headers", True)
     table, w, _, d = _decomposition(returns, weights, confidence, horizon, method, measure, missing)
-    rows: list[list[Any]] = [["Asset", "Weight", "Marginal", "Component", "% of total"]] \
-        if opt_bool(headers, "headers", True) else []
+    rows: list[list[Any]] = [["Asset", "Weight", "Marginal", "Component", "% of total"]] if with_headers else []
     for name, wi, m, c, p in zip(table.names, w, d.marginal, d.component, d.percent, strict=True):
         rows.append([name, cell(wi), cell(m), cell(c), cell(p)])
     rows.append(["Total", cell(w.sum()), "", cell(d.total), cell(np.sum(d.percent))])
@@ -256,14 +250,14 @@ def INCREMENTALVAR(returns: Range, weights: Range, new_position: Range, confiden
 
     In units of returns × weights, times ``value`` when given.
     """
+    use_exact, scale = opt_bool(exact, "exact", True), _value(value)
     table, w, _ = _portfolio(returns, weights, missing)
     delta = read_vector(new_position, "new_position", size=w.size).values
-    with _about(table, "returns"):
-        res = xv.incremental_var(table.values, w, delta, confidence=_confidence(confidence),
-                                 horizon=_horizon(horizon), method=opt_text(method, "method", "historical"),
-                                 measure=opt_choice(measure, "measure", _MEASURES, "var"))
-    change = res.exact if opt_bool(exact, "exact", True) else res.first_order
-    return change * _value(value)
+    with _about(returns=table):
+        res = xv.incremental_var(table.values, w, delta, confidence=opt_confidence(confidence),
+                                 horizon=opt_horizon(horizon), method=opt_text(method, "method", "historical"),
+                                 measure=opt_text(measure, "measure", "var"))
+    return (res.exact if use_exact else res.first_order) * scale
 
 
 @udf(method='"sample" (default: the n-1 sample covariance) or "ewma" (RiskMetrics, decay lam).')
@@ -274,17 +268,12 @@ def PORTVOL(returns: Range, weights: Range, horizon: Cell = 1, method: Cell = "s
 
     In units of returns × weights, times ``value`` when given.
     """
+    scale = _value(value)
     table, w, _ = _portfolio(returns, weights, missing)
-    with _about(table, "returns"):
-        vol = xv.portfolio_volatility(table.values, w, horizon=_horizon(horizon),
-                                      method=opt_text(method, "method", "sample"), lam=_lam(lam))
-    return vol * _value(value)
-
-
-def _lam(x: Cell) -> float:
-    lam = opt_number(x, "lam", 0.94)
-    with reraise_as("#NUM!"):
-        return check_lambda(lam)
+    with _about(returns=table):
+        vol = xv.portfolio_volatility(table.values, w, horizon=opt_horizon(horizon),
+                                      method=opt_text(method, "method", "sample"), lam=opt_lambda(lam))
+    return vol * scale
 
 
 @udf(method='"sample" (default, Pearson) or "ewma" (RiskMetrics, decay lam).')
@@ -292,19 +281,20 @@ def CORRMATRIX(returns: Range, method: Cell = "sample", lam: Cell = 0.94, missin
     """Correlation matrix of the assets' returns (sample or EWMA): spills an N×N matrix that can feed
     STRESSCORR or the corr argument of AGGVAR.
     """
-    table = read_table(returns, "returns", missing=_missing(missing))
-    with _about(table, "returns"):
-        c = xv.correlation_matrix(table.values, method=opt_text(method, "method", "sample"), lam=_lam(lam))
+    table = read_table(returns, "returns", missing=missing)
+    with _about(returns=table):
+        c = xv.correlation_matrix(table.values, method=opt_text(method, "method", "sample"), lam=opt_lambda(lam))
     return spill_matrix(c, "the correlation matrix")
 
 
-def _looks_like_correlation(a: np.ndarray) -> bool:
+def _is_correlation(a: np.ndarray) -> bool:
+    """Whether a table is a correlation matrix rather than returns: square, N ≥ 2, ones on the diagonal.
+
+    Only shape and diagonal decide, so a matrix with a bad entry (asymmetric, above 1) is
+    still taken as a correlation matrix and the engine names that cell.
+    """
     n, m = a.shape
-    if n != m or n < 2:
-        return False
-    tol = 1e-6
-    return bool(np.allclose(np.diag(a), 1.0, atol=tol) and np.allclose(a, a.T, atol=tol)
-                and np.all(np.abs(a) <= 1 + tol))
+    return n == m >= 2 and bool(np.all(np.abs(np.diag(a) - 1.0) <= 1e-6))
 
 
 @udf(method='"shift" (toward target, default), "blend" (with crisis), "tail" (worst 5% days of an '
@@ -314,16 +304,19 @@ def STRESSCORR(returns_or_corr: Range, intensity: Cell = 0.5, method: Cell = "sh
     """Stressed correlation matrix, repaired to the nearest valid one (Higham 2002): spills N×N. Given
     returns it first estimates their correlation; shift moves correlations toward target by intensity.
     """
-    table = read_table(returns_or_corr, "returns_or_corr", missing=_missing(missing))
-    given_corr = _looks_like_correlation(table.values)
+    table = read_table(returns_or_corr, "returns_or_corr", missing=missing)
+    crisis_table = _matrix(crisis, "crisis")
     options: dict[str, Any] = {"target": opt_number(target, "target", 1.0)}
-    if not is_omitted(crisis):
-        options["crisis"] = _matrix(crisis, "crisis")
+    if crisis_table is not None:
+        options["crisis"] = crisis_table.values
+    given_corr = _is_correlation(table.values)
     if not given_corr:
         options["returns"] = table.values
-    base = table.values if given_corr else None
-    with _about(table, "returns_or_corr"):
-        s = xv.stress_correlation(base, opt_number(intensity, "intensity", 0.5),
+    # The engine calls a matrix "corr" and a returns table "returns".
+    about = {"corr": table} if given_corr else {"returns": table}
+    with _about(**about, crisis=crisis_table):
+        s = xv.stress_correlation(table.values if given_corr else None,
+                                  opt_number(intensity, "intensity", 0.5),
                                   opt_text(method, "method", "shift"), **options)
     return spill_matrix(s, "the stressed correlation matrix")
 
@@ -333,8 +326,8 @@ def RETURNS(prices: Range, kind: Cell = "simple", missing: Cell = "raise") -> Re
     """Period returns from a price range (simple P1/P0-1, or log): spills one row fewer than the prices,
     keeping their header row and date column, so =AGGVAR(RETURNS(A1:G783), weights) works.
     """
-    table = read_table(prices, "prices", missing=_missing(missing))
-    with _about(table, "prices"):
+    table = read_table(prices, "prices", missing=missing)
+    with _about(prices=table):
         r = xv.price_returns(table.values, kind=opt_text(kind, "kind", "simple"))
     rows: list[list[Any]] = spill_matrix(r, "the returns")
     if table.labels is not None:
@@ -353,7 +346,7 @@ def VARBACKTEST(realized: Range, forecasts: Range, confidence: Cell = 0.99,
 
     An exception is a period whose loss (-realized) exceeds that period's VaR.
     """
-    how = "keep" if _missing(missing) == "drop" else "raise"
+    how = "keep" if opt_missing(missing) == "drop" else "raise"
     pnl = read_vector(realized, "realized", missing=how).values
     var = read_vector(forecasts, "forecasts", missing=how).values
     if var.size == 1:
@@ -362,7 +355,7 @@ def VARBACKTEST(realized: Range, forecasts: Range, confidence: Cell = 0.99,
         raise ExcelError("#VALUE!", f"realized has {pnl.size} entries but forecasts has {var.size}: "
                                     "give one forecast per period (or a single VaR for all)")
     keep = np.isfinite(pnl) & np.isfinite(var)
-    b = xv.backtest(pnl[keep], var[keep], confidence=_confidence(confidence))
+    b = xv.backtest(pnl[keep], var[keep], confidence=opt_confidence(confidence))
     return [
         ["Observations", cell(int(keep.sum()))],
         ["Exceptions", cell(b.exceptions)],
