@@ -347,6 +347,31 @@ def test_engine_error_in_worker_is_reported(runner, tmp_path):
     assert runner.poll(xl) == "failed" and xl.alerts[0].startswith(text)
 
 
+@pytest.mark.parametrize("job_text", [None, "{not json", '{"book": "b.xlsx"}'])
+def test_missing_or_corrupt_job_file_fails_the_job(runner, job_text):
+    # Anything wrong with job.json goes the "failed" path: the status never stays "starting".
+    files = runner.files
+    files.folder.mkdir(parents=True)
+    if job_text is not None:
+        files.job.write_text(job_text)
+    files.write_status("starting", "xl-var MC starting")
+    assert worker_main([str(files.folder)]) == 1
+    state, text = files.read_status()
+    assert state == "failed" and text.startswith("xl-var MC failed: ")
+    assert runner.poll(OpenpyxlApp({"b.xlsx": _book(10)}, "b.xlsx")) == "failed"
+
+
+def test_clear_removes_every_job_file(tmp_path):
+    files = jobs.JobFiles(tmp_path)
+    made = [files.job, files.inputs, files.worker, files.status, files.cancel, files.result, files.log]
+    assert sorted(files.paths()) == sorted(made) and len({p.name for p in made}) == 7
+    for p in made:
+        p.write_text("x")
+    (tmp_path / "keep.txt").write_text("x")
+    files.clear()
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
 def test_finished_job_for_a_closed_book_says_so(runner):
     xl = OpenpyxlApp({"b.xlsx": _book(200)}, "b.xlsx")
     _settings(xl.books["b.xlsx"], scenarios=20_000, model="normal")

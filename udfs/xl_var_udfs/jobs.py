@@ -34,17 +34,26 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import psutil
 
-from xl_var._validate import check_confidence, check_horizon, check_positive_int
+from xl_var._validate import check_positive_int
 from xl_var.montecarlo.models import MODELS
 from xl_var_udfs.atomic import write_atomic
-from xl_var_udfs.excel import ExcelError, opt_choice, opt_number, read_table, read_vector, reraise_as
+from xl_var_udfs.excel import (
+    ExcelError,
+    opt_choice,
+    opt_confidence,
+    opt_horizon,
+    opt_number,
+    read_table,
+    read_vector,
+    reraise_as,
+)
 
 __all__ = [
     "BEAT",
@@ -70,6 +79,7 @@ SETTINGS_SHEET, RESULTS_SHEET = "xl-var settings", "xl-var MC"
 ENV_JOBS = "XLVAR_JOBS_DIR"
 BEAT = 0.5  # seconds between the worker's status writes (the status bar's refresh rate)
 ACTIVE = ("starting", "running")
+CANCEL_GRACE = 0.8  # seconds Cancel waits for the worker to stop by itself before killing it
 
 
 def jobs_folder() -> Path:
@@ -189,19 +199,19 @@ class MCSettings:
         conf = given.get("confidence")
         parts = str(conf).replace(";", ",").split(",") if isinstance(conf, str) else [conf]
         seed = opt_number(given.get("seed"), "seed", d.seed)
-        if seed is None or not (math.isfinite(seed) and seed >= 0 and seed == int(seed)):
+        if not (math.isfinite(seed) and seed >= 0 and seed == int(seed)):
             raise ExcelError("#NUM!", f"seed must be a whole number, 0 or more; got {seed:g}")
+        levels = tuple(sorted({opt_confidence(p) for p in parts if p is not None and str(p).strip()}))
         with reraise_as("#NUM!"):
-            levels = tuple(sorted({check_confidence(opt_number(p, "confidence", None)) for p in parts
-                                   if p is not None and str(p).strip()})) or d.confidence
-            return cls(
-                scenarios=check_positive_int(opt_number(given.get("scenarios"), "scenarios", d.scenarios),
-                                             "scenarios"),
-                model=opt_choice(given.get("model"), "model", MODELS, d.model),
-                confidence=levels,
-                horizon=check_horizon(opt_number(given.get("horizon"), "horizon", d.horizon)),
-                seed=int(seed),
-            )
+            scenarios = check_positive_int(opt_number(given.get("scenarios"), "scenarios", d.scenarios),
+                                           "scenarios")
+        return cls(
+            scenarios=scenarios,
+            model=opt_choice(given.get("model"), "model", MODELS, d.model),
+            confidence=levels or d.confidence,
+            horizon=opt_horizon(given.get("horizon"), d.horizon),
+            seed=int(seed),
+        )
 
 
 def show_settings(xl: ExcelApp) -> None:
@@ -228,22 +238,25 @@ def inputs_hash(returns: np.ndarray, weights: np.ndarray, assets: Sequence[str],
 # ----------------------------------------------------------------------------- job files
 @dataclass(frozen=True)
 class JobFiles:
-    """The files of the job folder (see the module docstring)."""
+    """The files of the job folder (see the module docstring); each path field names its file."""
 
     folder: Path
-    job: Path = field(init=False)
-    inputs: Path = field(init=False)
-    worker: Path = field(init=False)
-    status: Path = field(init=False)
-    cancel: Path = field(init=False)
-    result: Path = field(init=False)
-    log: Path = field(init=False)
+    job: Path = field(init=False, metadata={"file": "job.json"})
+    inputs: Path = field(init=False, metadata={"file": "inputs.npz"})
+    worker: Path = field(init=False, metadata={"file": "worker.json"})
+    status: Path = field(init=False, metadata={"file": "status.txt"})
+    cancel: Path = field(init=False, metadata={"file": "cancel"})
+    result: Path = field(init=False, metadata={"file": "result.json"})
+    log: Path = field(init=False, metadata={"file": "worker.log"})
 
     def __post_init__(self) -> None:
-        for name, file in (("job", "job.json"), ("inputs", "inputs.npz"), ("worker", "worker.json"),
-                           ("status", "status.txt"), ("cancel", "cancel"), ("result", "result.json"),
-                           ("log", "worker.log")):
-            object.__setattr__(self, name, self.folder / file)
+        for f in fields(self):
+            if "file" in f.metadata:
+                object.__setattr__(self, f.name, self.folder / f.metadata["file"])
+
+    def paths(self) -> list[Path]:
+        """Every file of the job (not the folder)."""
+        return [getattr(self, f.name) for f in fields(self) if "file" in f.metadata]
 
     def read_status(self) -> tuple[str, str]:
         """``(state, text)``; ``("", "")`` when there is no job."""
@@ -264,7 +277,7 @@ class JobFiles:
         return data
 
     def clear(self) -> None:
-        for p in (self.job, self.inputs, self.worker, self.status, self.cancel, self.result, self.log):
+        for p in self.paths():
             p.unlink(missing_ok=True)
 
     def log_tail(self) -> str:
@@ -284,16 +297,13 @@ class JobRunner:
     ----------
     folder : Path, optional
         The job folder (default :func:`jobs_folder`).
-    python : str, optional
-        The interpreter that runs the worker (default: this one).
-    cancel_grace : float
-        Seconds :meth:`cancel` waits for the worker to stop by itself before killing it.
+
+    The worker runs under this interpreter; :meth:`cancel` gives it :data:`CANCEL_GRACE`
+    seconds to stop by itself before killing it.
     """
 
-    def __init__(self, folder: Path | None = None, *, python: str | None = None, cancel_grace: float = 0.8):
+    def __init__(self, folder: Path | None = None):
         self.files = JobFiles(folder or jobs_folder())
-        self.python = python or sys.executable
-        self.cancel_grace = cancel_grace
         self._proc: subprocess.Popen[bytes] | None = None
 
     # -- worker process
@@ -325,7 +335,7 @@ class JobRunner:
             kw["start_new_session"] = True
         with open(self.files.log, "wb") as log:
             self._proc = subprocess.Popen(
-                [self.python, "-m", "xl_var_udfs.worker", str(self.files.folder)],
+                [sys.executable, "-m", "xl_var_udfs.worker", str(self.files.folder)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
                 cwd=self.files.folder, close_fds=True, **kw)
         try:
@@ -421,13 +431,13 @@ class JobRunner:
         return f"xl-var MC done: {result['headline']} (sheet '{RESULTS_SHEET}' in {book})"
 
     def cancel(self, xl: ExcelApp) -> str:
-        """Cancel: ask the worker to stop, kill it if it has not within ``cancel_grace`` s, report."""
+        """Cancel: ask the worker to stop, kill it if it has not within :data:`CANCEL_GRACE` s, report."""
         state, _ = self.files.read_status()
         if state not in ACTIVE:
             xl.set_status("xl-var MC: nothing to cancel")
             return state or "idle"
         self.files.cancel.touch()
-        deadline = time.monotonic() + self.cancel_grace
+        deadline = time.monotonic() + CANCEL_GRACE
         while self.alive() and time.monotonic() < deadline:
             time.sleep(0.02)
         if self.alive():

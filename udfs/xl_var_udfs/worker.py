@@ -37,18 +37,20 @@ from xl_var_udfs.jobs import BEAT, RESULTS_SHEET, ChartSpec, JobFiles, MCSetting
 
 __all__ = ["CancelFile", "Heartbeat", "main", "result_sheet"]
 
+CANCEL_CHECK = 0.02  # seconds between looks for the cancel file
+
 
 class CancelFile:
-    """Cancel token: set once ``path`` exists (looked up at most every ``every`` seconds)."""
+    """Cancel token: set once ``path`` exists (looked up at most every :data:`CANCEL_CHECK` seconds)."""
 
-    def __init__(self, path: Path, every: float = 0.02) -> None:
-        self.path, self.every = path, every
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self._next, self._set = 0.0, False
 
     def is_set(self) -> bool:
         now = time.monotonic()
         if not self._set and now >= self._next:
-            self._set, self._next = self.path.exists(), now + self.every
+            self._set, self._next = self.path.exists(), now + CANCEL_CHECK
         return self._set
 
 
@@ -152,11 +154,14 @@ def _one_line(exc: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the job in the folder ``argv[0]``; 0 when done or cancelled, 1 when it failed."""
     files = JobFiles(Path((sys.argv[1:] if argv is None else argv)[0]))
-    job = files.read_json(files.job)
-    settings = MCSettings(**{**job.get("settings", {}), "confidence": tuple(job["settings"]["confidence"])})
-    beat = Heartbeat(files, settings.scenarios)
+    beat = Heartbeat(files, 0)
     beat.start()
     try:
+        job = files.read_json(files.job)
+        if "settings" not in job:
+            raise ValueError(f"the job file {files.job} is missing or unreadable")
+        settings = MCSettings(**{**job["settings"], "confidence": tuple(job["settings"]["confidence"])})
+        beat.total = settings.scenarios
         with np.load(files.inputs) as data:
             returns, weights = data["returns"], data["weights"]
         res = xv.monte_carlo(returns, weights, scenarios=settings.scenarios, model=settings.model,
