@@ -380,8 +380,9 @@ def _repack(pkg: Package, parts: dict[str, bytes]) -> bytes:
                 zout.writestr(info, parts[info.filename], compress_type=zipfile.ZIP_DEFLATED)
                 seen.add(info.filename)
         for name, data in parts.items():
-            if name not in seen:
-                zout.writestr(name, data)
+            if name not in seen:  # a fixed date: refreshing the same book twice gives the same bytes
+                zout.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data,
+                              compress_type=zipfile.ZIP_DEFLATED)
     return buf.getvalue()
 
 

@@ -7,6 +7,7 @@ path: no workbook, no UDF layer), plus identities that must hold in any correct 
 
 from __future__ import annotations
 
+import time
 import zipfile
 from pathlib import Path
 
@@ -109,6 +110,15 @@ def test_in_place_twice_is_stable(refreshed: dict, tmp_path: Path, capsys: pytes
     for ref in ("A1", "A2", "A3", "A20", "A21", "D15", "M13"):
         assert again[ref].value == pytest.approx(refreshed["values"][ref].value, rel=1e-12)
     assert openpyxl.load_workbook(book)[SHEET]["A8"].value.ref == "A8:E15"
+
+
+def test_refreshing_the_same_book_twice_gives_the_same_bytes(refreshed: dict, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    later = time.time() + 86_400.0  # a day later: no zip entry may carry the time of writing
+    monkeypatch.setattr(zipfile.time, "time", lambda: later)
+    second = tmp_path / "second.xlsx"
+    assert main(["refresh", str(refreshed["src"]), "-o", str(second)]) == 0
+    assert second.read_bytes() == refreshed["out"].read_bytes()
 
 
 def test_spill_shrinks_when_data_shrink(refreshed: dict, tmp_path: Path) -> None:
