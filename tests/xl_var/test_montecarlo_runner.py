@@ -1,5 +1,6 @@
 """Monte Carlo runs: reproducibility, decomposition, histogram, progress, cancel, convergence, bad input."""
 
+import re
 import threading
 import time
 import tracemalloc
@@ -262,3 +263,22 @@ def test_df_message_names_the_models_it_applies_to(panel):
     with pytest.raises(xv.XlVarError, match=r"df applies to models 't' and 't-copula' \(got model='normal'\)"):
         xv.monte_carlo(x, w, 10_000, model="normal", df=5)
     assert xv.monte_carlo(x, w, 10_000, model="t-copula", df=5).df == 5
+
+
+@pytest.mark.parametrize("arg", ["scenarios", "max_scenarios"])
+def test_a_count_whose_kept_tail_would_not_fit_in_memory_is_refused(panel, arg):
+    x, w = panel
+    kw = {"scenarios": 10_000, "target_rse": 0.01} if arg == "max_scenarios" else {}
+    with pytest.raises(xv.XlVarError, match=rf"{arg} \(1,000,000,000,000,000\) would keep about [\d,.]+ GiB") as e:
+        xv.monte_carlo(x, w, **{"scenarios": 10**15, **kw, arg: 10**15})  # was: ran until out of memory
+    found = re.search(rf"4 GiB limit: give at most ([\d,]+) {arg}", str(e.value))
+    assert found, str(e.value)
+    most = int(found.group(1).replace(",", ""))
+    # independent size: 1.5 × (8-byte losses beyond the 95% VaR + rows beyond the 99% VaR of a float64 loss,
+    # an int64 index and N + 1 = 6 float32), before the kernel window's extra rows (at most ~30% more rows)
+    plain = 4 * 2**30 / (1.5 * (8 * 0.05 + (16 + 4 * 6) * 0.01))
+    assert 0.7 * plain < most <= plain
+    ev = threading.Event()
+    ev.set()  # the suggested count passes every check: the run starts and is cancelled before its first chunk
+    with pytest.raises(xv.Cancelled):
+        xv.monte_carlo(x, w, **{"scenarios": most, **kw, arg: most}, cancel=ev)

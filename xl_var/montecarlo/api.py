@@ -7,6 +7,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,12 +20,13 @@ from xl_var._validate import check_confidence, check_horizon, check_lambda, chec
 from xl_var.errors import XlVarError
 from xl_var.moments import covariance_moments, sample_moments
 from xl_var.montecarlo.chunks import HIST_HALF_WIDTH, RunSpec, row_capacity
+from xl_var.montecarlo.dask_backend import DaskRunner
 from xl_var.montecarlo.models import MODELS, build_model
 from xl_var.montecarlo.result import MCResult
-from xl_var.montecarlo.runner import ChunkRunner, Monitor, ThreadRunner, execute
+from xl_var.montecarlo.runner import Monitor, ThreadRunner, execute
 from xl_var.montecarlo.tail import tail_size
 
-__all__ = ["DEFAULT_MAX_SCENARIOS", "monte_carlo"]
+__all__ = ["DEFAULT_MAX_SCENARIOS", "MAX_TAIL_BYTES", "monte_carlo"]
 
 FloatArray = NDArray[np.float64]
 
@@ -32,6 +34,8 @@ FloatArray = NDArray[np.float64]
 DEFAULT_MAX_SCENARIOS = 10_000_000
 #: Fewest scenarios beyond the VaR at the highest confidence.
 MIN_TAIL = 10
+#: Most memory the kept tail of a run may need (4 GiB); see :func:`_tail_bytes`.
+MAX_TAIL_BYTES = 4 * 2**30
 _ELEMENTS_PER_CHUNK = 2**21
 
 
@@ -45,6 +49,39 @@ def _confidences(confidence: Any) -> tuple[float, ...]:
     if not items:
         raise XlVarError("confidence is empty: give one or more levels such as 0.99")
     return tuple(check_confidence(c) for c in items)
+
+
+def _capacities(scenarios: int, confidence: tuple[float, ...]) -> tuple[int, int]:
+    """Losses kept (the tail at the lowest confidence, 16 spare) and rows kept (tail and kernel window)."""
+    return (max(tail_size(scenarios, c) for c in confidence) + 16,
+            row_capacity(scenarios, max(confidence)))
+
+
+def _tail_bytes(scenarios: int, confidence: tuple[float, ...], n_assets: int, horizon: int) -> int:
+    r"""Upper estimate of the memory of the kept tail of ``scenarios`` scenarios.
+
+    :math:`1.5\,(8\,K_L + (16 + 4\max(N + 1, h))\,K_R)` bytes: :math:`K_L` float64 losses and
+    :math:`K_R` rows of a float64 loss, an int64 index and a payload of at most
+    :math:`\max(N+1, h)` 4-byte entries (:func:`_capacities`), each store holding up to 1.5 times
+    its capacity between prunes (:class:`~xl_var.montecarlo.tail.TailKeeper`). At most about
+    :math:`12\,S(1-c_{\min}) + 2\,S(1-c_{\max})(4N + 20)` bytes.
+    """
+    losses, rows = _capacities(scenarios, confidence)
+    return math.ceil(1.5 * (8 * losses + (16 + 4 * max(n_assets + 1, horizon)) * rows))
+
+
+def _check_tail_memory(count: int, arg: str, confidence: tuple[float, ...], n_assets: int, horizon: int) -> None:
+    """Refuse a scenario count whose kept tail would need more than :data:`MAX_TAIL_BYTES`."""
+    need = _tail_bytes(count, confidence, n_assets, horizon)
+    if need > MAX_TAIL_BYTES:
+        lo, hi = 1, count  # the largest count that fits (the memory grows with the count)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if _tail_bytes(mid, confidence, n_assets, horizon) <= MAX_TAIL_BYTES else (lo, mid)
+        most = lo - lo % 10 ** max(len(str(lo)) - 2, 0)  # two significant digits, rounded down
+        raise XlVarError(f"{arg} ({count:,}) would keep about {need / 2**30:,.1f} GiB of tail scenarios in memory, "
+                         f"more than the {MAX_TAIL_BYTES / 2**30:g} GiB limit: give at most {most:,} {arg} "
+                         f"(or a higher lowest confidence)")
 
 
 def _seed(seed: Any) -> int:
@@ -120,6 +157,7 @@ def _validate(returns: Any, weights: Any, scenarios: Any, model: Any, confidence
             raise XlVarError(f"max_scenarios ({cap:,}) must be at least scenarios ({s:,})")
     elif max_scenarios is not None:
         raise XlVarError("max_scenarios caps a convergence run: pass target_rse too, or leave it out")
+    _check_tail_memory(cap, "scenarios" if rse is None else "max_scenarios", confs, w.size, h)
     c_max = max(confs)
     if s * (1.0 - c_max) < MIN_TAIL:
         raise XlVarError(f"scenarios must be at least {math.ceil(MIN_TAIL / (1.0 - c_max)):,} for confidence "
@@ -194,7 +232,10 @@ def monte_carlo(
     weights : array_like (N,)
         Positions (fractions or amounts); VaR is in units of returns × weights.
     scenarios : int
-        Number of scenarios (with ``target_rse``: the first round).
+        Number of scenarios (with ``target_rse``: the first round). Refused when the
+        kept tail would need more than :data:`MAX_TAIL_BYTES` (4 GiB): about
+        :math:`12\,S(1-c_{\min}) + 2\,S(1-c_{\max})(4N + 20)` bytes, so up to roughly
+        3·10⁹ scenarios for 5 assets at 95% and 99%, 5·10⁸ for 100 assets.
     model : str
         One of ``normal``, ``t``, ``t-copula``, ``bootstrap``, ``fhs``.
     confidence : float or sequence of float
@@ -226,7 +267,7 @@ def monte_carlo(
         Stop when the relative standard error of VaR at the highest confidence is at
         most this (e.g. 0.01), or at ``max_scenarios``.
     max_scenarios : int, optional
-        Cap for ``target_rse`` (default 10,000,000).
+        Cap for ``target_rse`` (default 10,000,000); bounded like ``scenarios``.
     scheduler : str or distributed.Client, optional
         Run on Dask: ``"tcp://host:8786"``, ``"local"`` or a ``Client`` (extra ``xl-var[dask]``).
     bins : int
@@ -254,7 +295,6 @@ def monte_carlo(
     run = _validate(returns, weights, scenarios, model, confidence, horizon, seed, workers, progress, cancel,
                     cov=cov, mean=mean, df=df, lam=lam, sobol=sobol, chunk_size=chunk_size, target_rse=target_rse,
                     max_scenarios=max_scenarios, bins=bins, missing=missing)
-    runner: ChunkRunner
     with threadpool_limits(limits=1, user_api="blas"):  # one BLAS thread: same rounding on every worker
         monitor = Monitor(progress, cancel, run.scenarios)
         monitor.tick(0, force=True)
@@ -263,17 +303,12 @@ def monte_carlo(
         # the model's own spread too (filtered or overlapping h-period data can differ from the returns')
         check_variance(mc.scale, math.sqrt(run.horizon) * run.size, f"model '{run.model}'")
         lo, hi = mc.centre - HIST_HALF_WIDTH * mc.scale, mc.centre + HIST_HALF_WIDTH * mc.scale
-        spec = RunSpec(run.seed, run.chunk_size, run.cap, max(tail_size(run.cap, c) for c in run.confidence) + 16,
-                       row_capacity(run.cap, max(run.confidence)), np.linspace(lo, hi, run.bins + 1))
-        if scheduler is not None:
-            from xl_var.montecarlo.dask_backend import DaskRunner
-
-            with DaskRunner.connect(scheduler, run.workers) as runner:
-                acc, summary, converged = execute(mc, spec, runner, monitor, run.confidence, run.scenarios,
-                                                  run.target_rse)
-        else:
-            acc, summary, converged = execute(mc, spec, ThreadRunner(run.workers), monitor, run.confidence,
-                                              run.scenarios, run.target_rse)
+        spec = RunSpec(run.seed, run.chunk_size, run.cap, *_capacities(run.cap, run.confidence),
+                       np.linspace(lo, hi, run.bins + 1))
+        with (nullcontext(ThreadRunner(run.workers)) if scheduler is None
+              else DaskRunner.connect(scheduler, run.workers)) as runner:
+            acc, summary, converged = execute(mc, spec, runner, monitor, run.confidence, run.scenarios,
+                                              run.target_rse)
     st = summary.stats
     return MCResult(
         var=np.array([x.var for x in st]),

@@ -71,8 +71,6 @@ class ThreadRunner:
         lock = threading.Lock()
         stop = threading.Event()
         errors: list[BaseException] = []
-        running = [self.workers]
-        finished = threading.Event()
 
         def work() -> None:
             scratch = Scratch()
@@ -88,18 +86,15 @@ class ThreadRunner:
             except BaseException as exc:  # reported in the calling thread
                 errors.append(exc)
                 stop.set()
-            finally:
-                with lock:
-                    running[0] -= 1
-                    if running[0] == 0:
-                        finished.set()
 
         threads = [threading.Thread(target=work, name=f"xl-var-mc-{i}", daemon=True) for i in range(self.workers)]
         for t in threads:
             t.start()
         try:
-            while not finished.wait(POLL):
-                monitor.tick(acc.scenarios)
+            for t in threads:  # a join wakes as soon as its thread ends, else after POLL for a tick
+                while t.is_alive():
+                    t.join(POLL)
+                    monitor.tick(acc.scenarios)
         finally:
             stop.set()
             for t in threads:
