@@ -104,14 +104,11 @@ def naive(returns: np.ndarray, weights: np.ndarray, scenarios: int, seed: int = 
     return var, float(losses[tail].mean()), -(x[tail] * weights).mean(axis=0)
 
 
-def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
-    """Best wall time of ``repeat`` calls, and the last result."""
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """Wall time of one call, and its result."""
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
 
 
 def peak_mb(fn: Callable[[], Any]) -> float:
@@ -150,7 +147,7 @@ def main() -> None:
         floor_runs, model_runs = [], []
         for _ in range(args.repeat):  # floor and model interleaved: both see the same machine load
             floor_runs.append(floor_time(gen, s, n))
-            elapsed, results[model] = best_of(1, partial(run, model, s))
+            elapsed, results[model] = timed(partial(run, model, s))
             model_runs.append(elapsed)
         floors[model], times[model] = min(floor_runs), min(model_runs)
         mems[model] = peak_mb(partial(run, model, s))
@@ -168,12 +165,12 @@ def main() -> None:
     for model in filter(None, args.big_models.split(",")):
         small, big = [times[model]], []
         for _ in range(min(args.repeat, 2)):  # S and 10·S interleaved, best of each
-            big.append(best_of(1, partial(run, model, 10 * s))[0])
-            small.append(best_of(1, partial(run, model, s))[0])
+            big.append(timed(partial(run, model, 10 * s))[0])
+            small.append(timed(partial(run, model, s))[0])
         print(f"{model}: S={10 * s:,} took {min(big):.2f} s = {min(big) / min(small):.2f}× the S={s:,} time "
               f"(target ≤ 10.5)")
     if not args.no_naive:  # last: its gigabytes must not disturb the timings above
-        elapsed, (var, es, _) = best_of(1, partial(naive, returns, weights, s))
+        elapsed, (var, es, _) = timed(partial(naive, returns, weights, s))
         mem = peak_mb(partial(naive, returns, weights, s))
         print(f"naive numpy (normal, all S×N scenarios in memory as float64, np.quantile): {elapsed:.3f} s = "
               f"{elapsed / floor_s:.2f}× floor, peak {mem:,.0f} MB; VaR99 {var:.6f}, ES99 {es:.6f}")
