@@ -86,6 +86,8 @@ class Evaluation:
         The formula cells (array anchors included) that were recalculated.
     skipped : dict
         Cells left as stored, with the reason (unsupported function, external link...).
+    ours : frozenset
+        The formula cells that call an xl-var function.
     """
 
     values: dict[Key, Any]
@@ -94,6 +96,7 @@ class Evaluation:
     cleared: frozenset[Key]
     computed: frozenset[Key] = frozenset()
     skipped: dict[Key, str] = field(default_factory=dict)
+    ours: frozenset[Key] = frozenset()
 
 
 @functools.cache
@@ -410,7 +413,8 @@ def _place_spills(book: _Book, shapes: Mapping[Key, tuple[int, int]], fixed: Map
 
 
 def evaluate(wb: Workbook, dynamic: Iterable[Key] = (),
-             cached: Callable[[Key], Any] = lambda key: ErrorValue("#N/A"), plain: Iterable[Key] = ()) -> Evaluation:
+             cached: Callable[[Key], Any] = lambda key: ErrorValue("#N/A"), plain: Iterable[Key] = (),
+             portable: Mapping[Key, tuple[str, bool]] | None = None) -> Evaluation:
     """Calculate every formula of ``wb``.
 
     Parameters
@@ -425,9 +429,19 @@ def evaluate(wb: Workbook, dynamic: Iterable[Key] = (),
     plain : iterable of Key
         Formulas that stay plain formulas even if their result is a table (Excel's shared
         formulas: the file stores them as a group that one array formula would break).
+    portable : mapping of Key to (range, is dynamic), optional
+        Array formulas of xl-var functions stored portably (:mod:`xl_var_cli.spillmarks`): a
+        plain formula at the anchor, values in the rest of the range. They are calculated as
+        the array formulas they stand for.
     """
     ours = _register(wb.epoch)
     book = _read_book(wb, ours, cached)
+    dynamic = set(dynamic)
+    for key, (ref, is_dynamic) in (portable or {}).items():
+        if key in book.formulas and key in book.ours:
+            book.arrays[key] = (book.formulas.pop(key), ref)
+            if is_dynamic:
+                dynamic.add(key)
     dynamic = {k for k in dynamic if k in book.arrays}
     fixed = {k: ref for k, (_, ref) in book.arrays.items() if k not in dynamic}
     for k in dynamic:  # an old spill's cells are not constants: the new result decides them
@@ -476,4 +490,5 @@ def _collect(book: _Book, run: _Pass, spills: dict[Key, str], fixed: Mapping[Key
     covered = {c for a, r in arrays.items() for c in _cells(a, r)}
     return Evaluation(values=values, arrays=arrays, dynamic=frozenset(k for k in arrays if k not in fixed),
                       cleared=frozenset(old_cover - covered),
-                      computed=frozenset(k for k, _ in book.computed() if k not in skipped), skipped=skipped)
+                      computed=frozenset(k for k, _ in book.computed() if k not in skipped), skipped=skipped,
+                      ours=frozenset(book.ours))

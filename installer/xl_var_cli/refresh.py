@@ -7,10 +7,12 @@ on open and Excel with the add-in keeps recalculating them live. Without ``-o`` 
 is updated in place. The new file is written to a temporary file and renamed over the
 target in one step: an interruption at any point leaves the original byte-for-byte intact.
 
-Spilled results are stored as Excel 365 stores them (dynamic array formulas). LibreOffice
-recalculates array formulas when it opens a file and does not know xl-var's functions,
-so it shows #NAME? there; ``--values-only`` writes a snapshot whose formulas are replaced
-by their results, which every application shows as they are.
+Array results of xl-var functions (spills) are stored portably (see
+:mod:`xl_var_cli.spillmarks`): LibreOffice recalculates array formulas when it opens a
+file and does not know xl-var's functions, so they are kept as a plain formula in the
+top-left cell, values around it and a hidden name over the range, which the add-in turns
+back into a live array formula when Excel opens the workbook. ``--values-only`` writes a
+snapshot whose formulas are replaced by their results.
 """
 
 from __future__ import annotations
@@ -53,11 +55,12 @@ def refresh_package(pkg: Package) -> tuple[Package, Any, list[str]]:
     """Recalculate ``pkg``: the new package, the :class:`~xl_var_cli.formula_engine.Evaluation`, notes."""
     from xl_var_cli.formula_engine import evaluate
     from xl_var_cli.sheetpatch import cached_value, formula_kinds, write_values
+    from xl_var_cli.spillmarks import read_marks
 
     wb = load_workbook(pkg)
     try:
         dynamic, shared = formula_kinds(pkg)
-        ev = evaluate(wb, dynamic, cached_value(pkg), plain=shared)
+        ev = evaluate(wb, dynamic, cached_value(pkg), plain=shared, portable=read_marks(pkg))
         new, notes = write_values(pkg, ev)
     except CliError:
         raise

@@ -33,6 +33,7 @@ from xl_var_cli.formula_text import prepare
 from xl_var_cli.refresh import load_workbook
 from xl_var_cli.safexml import Package, package_from_bytes, read_package
 from xl_var_cli.sheetpatch import cached_value, formula_kinds, values_only, write_values
+from xl_var_cli.spillmarks import read_marks
 from xl_var_cli.template import Place, fill_inputs, find
 
 __all__ = ["Built", "add_parser", "build", "default_template", "export_pdf", "run"]
@@ -150,7 +151,7 @@ def build(template: Path, returns: Path, weights: Path, charts: bool = True) -> 
     places = find(wb, template)
     fill_inputs(wb, places, template, data.values, data.assets, data.dates, w)
     pnl_data = add_pnl_data(wb, data.values @ w) if charts else {}
-    ev = evaluate(wb, _spilling(wb, pkg), cached_value(pkg))
+    ev = evaluate(wb, _spilling(wb, pkg), cached_value(pkg), portable=read_marks(pkg))
     _check_results(ev, places, returns)
     _apply_spills(wb, ev)
     if charts:
@@ -171,8 +172,7 @@ def build(template: Path, returns: Path, weights: Path, charts: bool = True) -> 
 def export_pdf(built: Built, name: str) -> bytes:
     """The report printed to PDF by LibreOffice, from a snapshot of its values (data sheets left out).
 
-    LibreOffice recalculates array formulas when it opens a file and does not know xl-var's
-    functions, so it prints a copy whose formulas are replaced by their stored results.
+    The snapshot prints exactly the numbers xl-var computed: LibreOffice recalculates nothing in it.
     """
     from xl_var_cli.libreoffice import convert
 

@@ -3,14 +3,15 @@
 openpyxl cannot store a cached value next to a formula, so the values go into the
 worksheet XML directly: each formula cell gets its ``<v>`` (``t="str"``/``"b"``/``"e"``
 for text, logical and error results), each cell of a spill range gets its value, array
-formulas get their new range (dynamic arrays also their ``cm`` cell-metadata flag, with
-the metadata part Excel expects), and ``calcPr`` is set so that Excel shows the stored
-values on open instead of recalculating without the add-in. Every other byte of every
+formulas of xl-var functions become portable (a plain formula at the anchor and a hidden
+name over the range, :mod:`xl_var_cli.spillmarks`), other array formulas get their new
+range (dynamic arrays also their ``cm`` cell-metadata flag, with the metadata part Excel
+expects), and ``calcPr`` is set so that Excel shows the stored values on open instead of
+recalculating without the add-in. Every other byte of every
 part, and every other part, is copied unchanged (see :mod:`xl_var_cli.xmlspans`).
 
-:func:`values_only` turns a package into a snapshot without formulas, for rendering the
-numbers with an application that would otherwise recalculate (LibreOffice recalculates
-array formulas on load and does not know xl-var's functions).
+:func:`values_only` turns a package into a snapshot without formulas (for printing, and
+for readers that should see the numbers only).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from openpyxl.utils.cell import (
 
 from xl_var_cli.formula_engine import ErrorValue, Evaluation, Key
 from xl_var_cli.safexml import NS, Package
-from xl_var_cli.xmlspans import Span, attrs_xml, scan, splice, text_xml
+from xl_var_cli.spillmarks import Mark, with_marks
+from xl_var_cli.xmlspans import Span, attrs_xml, insert_after, scan, splice, text_xml
 
 __all__ = ["CURRENT_CALC_ID", "cached_value", "formula_kinds", "sheet_parts", "values_only", "write_values"]
 
@@ -174,9 +176,15 @@ class _CellEdit:
     clear: bool = False
     array_ref: str | None = None
     cm: str | None = None
+    plain: bool = False  # a plain formula (the anchor of a portable array)
 
 
 def _formula_xml(sheet: _Sheet, prefix: str, f: Span, edit: _CellEdit) -> bytes:
+    if edit.plain:
+        if "t" not in f.attrs:
+            return sheet.data[f.start:f.end]
+        attrs = {k: v for k, v in f.attrs.items() if k not in ("t", "ref", "si", "aca")}
+        return f"<{prefix}f{attrs_xml(attrs)}>{text_xml(f.text)}</{prefix}f>".encode()
     if edit.array_ref is None or (f.attrs.get("t") == "array" and f.attrs.get("ref") == edit.array_ref):
         return sheet.data[f.start:f.end]
     attrs = {"t": "array", "ref": edit.array_ref} | {k: v for k, v in f.attrs.items() if k not in ("t", "ref", "si")}
@@ -306,11 +314,7 @@ def _with_calc_pr(data: bytes) -> bytes:
     new = f"<{prefix}calcPr{attrs_xml(attrs)}/>".encode()
     if calc is not None:
         return splice(data, [(calc.start, calc.end, new)])
-    for name in _CALC_PR_AFTER:
-        before = [s for s in top.children if s.name == name]
-        if before:
-            return splice(data, [(before[-1].end, before[-1].end, new)])
-    return data
+    return insert_after(data, top, _CALC_PR_AFTER, new) or data
 
 
 def _dynamic_cm(parts: dict[str, bytes], workbook: str, rels: dict[str, tuple[str, str]]) -> str | None:
@@ -392,8 +396,9 @@ def write_values(pkg: Package, ev: Evaluation) -> tuple[Package, list[str]]:
     parts = dict(pkg.parts)
     notes: list[str] = []
     by_sheet: dict[str, dict[str, _CellEdit]] = {}
+    marks = {key: Mark(ref, key in ev.dynamic) for key, ref in ev.arrays.items() if key in ev.ours}
     cm = None
-    if ev.dynamic:
+    if ev.dynamic - marks.keys():
         cm = _dynamic_cm(parts, pkg.workbook_part, pkg.rels(pkg.workbook_part))
         if cm is None:
             notes.append("the workbook's cell-metadata part has no dynamic-array entry: spilled formulas "
@@ -402,6 +407,9 @@ def write_values(pkg: Package, ev: Evaluation) -> tuple[Package, list[str]]:
         by_sheet.setdefault(sheet, {})[coord] = _CellEdit(value=value)
     for (sheet, coord), ref in ev.arrays.items():
         edit = by_sheet.setdefault(sheet, {}).setdefault(coord, _CellEdit(value=ErrorValue("#N/A")))
+        if (sheet, coord) in marks:
+            edit.plain = True
+            continue
         edit.array_ref = ref
         edit.cm = cm if (sheet, coord) in ev.dynamic else None
     for sheet, coord in ev.cleared:
@@ -410,7 +418,7 @@ def write_values(pkg: Package, ev: Evaluation) -> tuple[Package, list[str]]:
         edits = by_sheet.get(title)
         if edits:
             parts[part] = _patch_sheet(parts[part], edits)
-    parts[pkg.workbook_part] = _with_calc_pr(parts[pkg.workbook_part])
+    parts[pkg.workbook_part] = with_marks(_with_calc_pr(parts[pkg.workbook_part]), marks)
     return dataclasses.replace(pkg, raw=_repack(pkg, parts), parts=parts), notes
 
 
@@ -424,6 +432,7 @@ def values_only(pkg: Package, hide: Sequence[str] = ()) -> bytes:
         sheet = _read_sheet(parts[part])
         cuts = [(f.start, f.end, b"") for cell, _ in sheet.cells.values() if (f := _child(cell, "f")) is not None]
         parts[part] = splice(parts[part], cuts)
+    parts[pkg.workbook_part] = with_marks(parts[pkg.workbook_part], {})  # no formula left to make live
     if hide:
         book = parts[pkg.workbook_part]
         top = scan(book, lambda p: len(p) <= 3 and p[1:2] in ((), ("sheets",)))[0]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
-__all__ = ["Span", "attrs_xml", "scan", "splice", "text_xml"]
+__all__ = ["Span", "attrs_xml", "insert_after", "scan", "splice", "text_xml"]
 
 
 @dataclass
@@ -113,6 +113,13 @@ def splice(data: bytes, edits: Iterable[tuple[int, int, bytes]]) -> bytes:
         pos = end
     out.append(data[pos:])
     return b"".join(out)
+
+
+def insert_after(data: bytes, parent: Span, after: tuple[str, ...], new: bytes) -> bytes | None:
+    """``data`` with ``new`` inserted right after the last child of ``parent`` named in ``after``
+    (the schema's order: the elements a new one must follow); None when there is none."""
+    before = [s for s in parent.children if s.name in after]
+    return splice(data, [(before[-1].end, before[-1].end, new)]) if before else None
 
 
 def attrs_xml(attrs: dict[str, str]) -> str:

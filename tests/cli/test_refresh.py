@@ -19,6 +19,8 @@ from xlvar_books import rezip, risk_book, sample
 
 import xl_var as xv
 from xl_var_cli.main import main
+from xl_var_cli.safexml import read_package
+from xl_var_cli.spillmarks import Mark, read_marks
 
 SHEET = "Risk Calc"
 
@@ -79,18 +81,24 @@ def test_formulas_stay_in_place(refreshed: dict) -> None:
     assert ws["A1"].value == "=AGGVAR(Returns, Weights, 0.99)"
     assert ws["A2"].value == '=AGGES(Returns, Weights, , , "normal")'
     assert ws["A21"].value == "=SUM(_xlfn.ANCHORARRAY(H8))"
-    spill = ws["A8"].value
-    assert isinstance(spill, ArrayFormula) and spill.ref == "A8:E15"
-    assert spill.text == "=COMPONENTVAR(Returns, Weights, 0.99)"
+    # spills are stored portably: the formula in the anchor as a plain formula, values around it,
+    # and a hidden name over each spill range that the add-in and the next refresh read back
+    assert ws["A8"].value == "=COMPONENTVAR(Returns, Weights, 0.99)"
+    assert ws["H8"].value == "=STRESSCORR(Data!B2:G301, 0.5)"
+    assert isinstance(ws["B9"].value, float) and isinstance(ws["L13"].value, float)
     with zipfile.ZipFile(refreshed["out"]) as z:
         sheet = z.read("xl/worksheets/sheet2.xml").decode()
-        assert '<c r="A8" cm="1"' in sheet and '<c r="H8" cm="1"' in sheet  # Excel 365 dynamic arrays
+        assert 'cm="' not in sheet and 't="array"' not in sheet
+        assert '<c r="A8" t="str"><f>COMPONENTVAR(Returns, Weights, 0.99)</f><v>Asset</v></c>' in sheet
         with zipfile.ZipFile(refreshed["src"]) as before:
             assert '<dimension ref="A1:H31" />' in before.read("xl/worksheets/sheet2.xml").decode()
         assert '<dimension ref="A1:M31"/>' in sheet  # widened to the stressed matrix spilling to M13
-        assert "XLDAPR" in z.read("xl/metadata.xml").decode()
+        assert "xl/metadata.xml" not in z.namelist()  # no Excel dynamic array left to describe
         book = z.read("xl/workbook.xml").decode()
         assert 'calcId="191029"' in book and "fullCalcOnLoad" not in book
+        assert ('<definedName name="_xlvar_spill_1" hidden="1">\'Risk Calc\'!$A$8:$E$15</definedName>'
+                '<definedName name="_xlvar_spill_2" hidden="1">\'Risk Calc\'!$H$8:$M$13</definedName>'
+                '</definedNames>') in book
 
 
 def test_blocked_spill_and_unsupported_function(refreshed: dict) -> None:
@@ -109,7 +117,7 @@ def test_in_place_twice_is_stable(refreshed: dict, tmp_path: Path, capsys: pytes
     again = openpyxl.load_workbook(book, data_only=True)[SHEET]
     for ref in ("A1", "A2", "A3", "A20", "A21", "D15", "M13"):
         assert again[ref].value == pytest.approx(refreshed["values"][ref].value, rel=1e-12)
-    assert openpyxl.load_workbook(book)[SHEET]["A8"].value.ref == "A8:E15"
+    assert read_marks(read_package(book)) == {(SHEET, "A8"): Mark("A8:E15", True), (SHEET, "H8"): Mark("H8:M13", True)}
 
 
 def test_refreshing_the_same_book_twice_gives_the_same_bytes(refreshed: dict, tmp_path: Path,
@@ -133,7 +141,7 @@ def test_spill_shrinks_when_data_shrink(refreshed: dict, tmp_path: Path) -> None
     assert [ws[f"A{i}"].value for i in range(9, 14)] == [*refreshed["assets"][:4], "Total"]
     np.testing.assert_allclose([ws[f"D{i}"].value for i in range(9, 13)], d.component, rtol=1e-12)
     assert all(ws[f"{c}{i}"].value is None for c in "ABCDE" for i in (14, 15))  # old spill cleared
-    assert openpyxl.load_workbook(book)[SHEET]["A8"].value.ref == "A8:E13"
+    assert read_marks(read_package(book))[(SHEET, "A8")] == Mark("A8:E13", True)
 
 
 def test_failure_leaves_the_input_byte_for_byte(refreshed: dict, tmp_path: Path,

@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pytest
-from openpyxl.worksheet.formula import ArrayFormula
 from xlvar_books import sample
 
 import xl_var as xv
 from workbooks import SAMPLE_RETURNS, SAMPLE_WEIGHTS, TEMPLATES
 from xl_var_cli.main import main
+from xl_var_cli.safexml import read_package
+from xl_var_cli.spillmarks import Mark, read_marks
 
 METHODS = ("historical", "normal", "t", "modified", "ewma", "fhs")
 
@@ -67,8 +68,7 @@ def test_spilled_tables_match_the_engine(report: dict) -> None:
     stressed = np.array([[c.value for c in row] for row in wb["Stressed"]["B4:G9"]], dtype=float)
     np.testing.assert_allclose(stressed, xv.stress_correlation(None, 0.5, "shift", returns=r), rtol=1e-12)
     formulas = report["formulas"]
-    assert isinstance(formulas["Report"]["A21"].value, ArrayFormula)
-    assert formulas["Report"]["A21"].value.ref == "A21:E28"
+    assert formulas["Report"]["A21"].value == '=COMPONENTVAR(Returns, Weights, Confidence, Horizon, "historical")'
     assert formulas["Report"]["B11"].value == '=AGGVAR(Returns, Weights, Confidence, Horizon, "historical")'
 
 
@@ -105,8 +105,11 @@ def test_heat_maps_are_colour_scales_with_labels(report: dict) -> None:
 
 def test_metadata_and_calc_settings(report: dict) -> None:
     with zipfile.ZipFile(report["out"]) as z:
-        assert '<c r="A21" cm="1"' in z.read("xl/worksheets/sheet1.xml").decode()
         assert 'calcId="191029"' in z.read("xl/workbook.xml").decode()
+    # the spilled tables are stored portably, marked for the add-in and the next refresh
+    marks = read_marks(read_package(report["out"]))
+    assert marks[("Report", "A21")] == Mark("A21:E28", True)
+    assert all(m.dynamic and ":" in m.ref for m in marks.values()) and len(marks) >= 3
 
 
 def test_text_from_data_is_never_a_formula(tmp_path: Path) -> None:
