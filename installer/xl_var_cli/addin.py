@@ -7,7 +7,10 @@ put in place of the template's at the zip level. Its VBA cannot be changed witho
 
 * ``xlwings.bas``: xlwings' own custom add-in module with ``PROJECT_NAME = "xl_var"``, so the add-in
   reads its settings from ``%USERPROFILE%\\.xl_var\\xl_var.conf`` (not the xlwings add-in's);
-* ``XlVarRibbon.bas``: the ribbon callbacks (``addin/XlVarRibbon.bas``).
+* ``XlVarRibbon.bas``: the ribbon callbacks (``addin/XlVarRibbon.bas``), and ``MakeLive``, which
+  turns the array results that ``xl-var refresh`` stored portably back into live array formulas
+  when a workbook opens (:mod:`xl_var_cli.spillmarks`);
+* ``XlVarEvents.cls``: the class that relays Excel's WorkbookOpen event to ``MakeLive``.
 
 On Windows with Excel, ``build`` finishes the add-in through Excel's COM: it swaps those modules in,
 imports the UDF wrappers of ``xl_var_udfs`` (xlwings' ``import_udfs``, what "Import Functions" runs)
@@ -44,6 +47,7 @@ from xl_var_udfs.atomic import write_atomic
 __all__ = [
     "ADDIN_NAME",
     "CONFIG_NAME",
+    "EVENTS_VBA",
     "PROJECT_NAME",
     "RIBBON_VBA",
     "RIBBON_XML",
@@ -64,6 +68,8 @@ CONFIG_NAME = f"{PROJECT_NAME}.conf"
 SOURCES = Path(__file__).resolve().parent / "addin"
 RIBBON_XML = SOURCES / "customUI.xml"
 RIBBON_VBA = SOURCES / "XlVarRibbon.bas"
+EVENTS_VBA = SOURCES / "XlVarEvents.cls"
+_OUR_VBA = (RIBBON_VBA, EVENTS_VBA)
 UDF_MODULE = "xl_var_udfs"
 ENV_XLSTART = "XLVAR_XLSTART"
 ENV_CONFIG = "XLVAR_CONFIG"
@@ -164,10 +170,11 @@ def _assemble(template: Path) -> bytes:
 
 
 def is_complete(xlam: Path) -> bool:
-    """Whether the add-in's VBA project holds the ribbon module (imported through Excel)."""
+    """Whether the add-in's VBA project holds xl-var's modules (imported through Excel)."""
     try:
         with zipfile.ZipFile(xlam) as z:
-            return b"Module=XlVarRibbon" in z.read("xl/vbaProject.bin")
+            project = z.read("xl/vbaProject.bin")
+            return b"Module=XlVarRibbon" in project and b"Class=XlVarEvents" in project
     except (OSError, KeyError, zipfile.BadZipFile):
         return False
 
@@ -186,8 +193,9 @@ def _remaining_steps(addin: Path, vba_dir: Path) -> str:
     return (
         f"remaining step (needs Excel on Windows with 'Trust access to the VBA project object model'): "
         f"run `xl-var addin build` there, or open {addin.name} in Excel, press Alt+F11 and in its VBA "
-        f"project remove the modules 'xlwings' and 'RibbonMyAddin', import {vba_dir / 'xlwings.bas'} "
-        f"and {vba_dir / 'XlVarRibbon.bas'}, run the Sub ImportPythonUDFsToAddin, and save"
+        f"project remove the modules 'xlwings' and 'RibbonMyAddin', import {vba_dir / 'xlwings.bas'}, "
+        f"{vba_dir / RIBBON_VBA.name} and {vba_dir / EVENTS_VBA.name}, run the Sub ImportPythonUDFsToAddin, "
+        "and save"
     )
 
 
@@ -205,11 +213,12 @@ def _finish_in_excel(addin: Path, vba_dir: Path) -> None:  # pragma: no cover - 
             raise CliError("Excel refused access to the add-in's VBA project: enable File > Options > "
                            "Trust Center > Trust Center Settings > Macro Settings > 'Trust access to the "
                            f"VBA project object model' and run again ({exc})") from None
-        for name in ("RibbonMyAddin", "XlVarRibbon", "xlwings"):
+        for name in ("RibbonMyAddin", "xlwings", *(source.stem for source in _OUR_VBA)):
             with contextlib.suppress(Exception):  # an absent module: nothing to remove
                 components.Remove(components(name))
         components.Import(str(vba_dir / "xlwings.bas"))
-        components.Import(str(vba_dir / "XlVarRibbon.bas"))
+        for source in _OUR_VBA:
+            components.Import(str(vba_dir / source.name))
         project.Name = "XlVar"
         udfs.import_udfs(UDF_MODULE, book.api)
         book.save()
@@ -231,7 +240,8 @@ def build(out: Path, *, excel: bool | None = None, say: Say = print) -> BuildRep
     vba_dir = out.with_name(f"{out.stem}_vba")
     _write(out, _assemble(template))
     _write(vba_dir / "xlwings.bas", _crlf(xlwings_vba()))
-    _write(vba_dir / "XlVarRibbon.bas", _crlf(_read(RIBBON_VBA).decode("ascii")))
+    for source in _OUR_VBA:
+        _write(vba_dir / source.name, _crlf(_read(source).decode("ascii")))
     say(f"built {out} from xlwings' {_TEMPLATE} with the xl-var ribbon; its VBA modules are in {vba_dir}")
     use_excel = sys.platform.startswith("win") if excel is None else excel
     if use_excel:

@@ -53,7 +53,8 @@ def test_build_puts_the_ribbon_into_xlwings_template(tmp_path, capsys):
                 ElementTree.fromstring(z.read(name))  # every part still parses
     # Without Excel the remaining step is spelled out, naming the VBA files written beside the add-in.
     vba = tmp_path / "dist" / "xl_var_vba"
-    assert "remaining step" in text and str(vba / "XlVarRibbon.bas") in text and "Trust access" in text
+    assert "remaining step" in text and "Trust access" in text
+    assert str(vba / "XlVarRibbon.bas") in text and str(vba / "XlVarEvents.cls") in text
     assert not addin.is_complete(out)
 
 
@@ -62,7 +63,8 @@ def test_build_writes_the_vba_modules_as_excel_imports_them(tmp_path, capsys):
     assert _run(capsys, "build", "-o", str(out))[0] == 0
     xlw = (tmp_path / "xl_var_vba" / "xlwings.bas").read_bytes()
     ribbon = (tmp_path / "xl_var_vba" / "XlVarRibbon.bas").read_bytes()
-    for data in (xlw, ribbon):
+    events = (tmp_path / "xl_var_vba" / "XlVarEvents.cls").read_bytes()
+    for data in (xlw, ribbon, events):
         assert b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")  # CRLF only
         data.decode("ascii")
     # The white-label rename of xlwings' module: config file and sheet become xl_var.conf.
@@ -72,6 +74,7 @@ def test_build_writes_the_vba_modules_as_excel_imports_them(tmp_path, capsys):
     assert xlw.replace(b"\r\n", b"\n").replace(b'"xl_var"', b'"myaddin"').rstrip() == \
         original.replace(b"\r\n", b"\n").rstrip()
     assert ribbon.replace(b"\r\n", b"\n").rstrip() == addin.RIBBON_VBA.read_bytes().rstrip()
+    assert events.replace(b"\r\n", b"\n").rstrip() == addin.EVENTS_VBA.read_bytes().rstrip()
 
 
 def test_build_is_reproducible(tmp_path, capsys):
@@ -91,8 +94,13 @@ def test_build_rejects_bad_output_and_excel_off_windows(tmp_path, capsys):
 def test_is_complete_reads_the_vba_project_module_list(tmp_path):
     fake = tmp_path / "done.xlam"
     with zipfile.ZipFile(fake, "w") as z:
-        z.writestr("xl/vbaProject.bin", b"\x00ID=\"{x}\"\r\nModule=xlwings\r\nModule=XlVarRibbon\r\n")
+        z.writestr("xl/vbaProject.bin", b"\x00ID=\"{x}\"\r\nModule=xlwings\r\nModule=XlVarRibbon\r\n"
+                                        b"Class=XlVarEvents\r\n")
     assert addin.is_complete(fake)
+    older = tmp_path / "older.xlam"  # built before the events class existed: not complete
+    with zipfile.ZipFile(older, "w") as z:
+        z.writestr("xl/vbaProject.bin", b"\x00ID=\"{x}\"\r\nModule=xlwings\r\nModule=XlVarRibbon\r\n")
+    assert not addin.is_complete(older)
     assert not addin.is_complete(TEMPLATE)
     assert not addin.is_complete(tmp_path / "missing.xlam")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from defusedxml import ElementTree
 
-from xl_var_cli.addin import RIBBON_VBA, RIBBON_XML
+from xl_var_cli.addin import EVENTS_VBA, RIBBON_VBA, RIBBON_XML
 from xl_var_udfs import jobs, ribbon
 
 NS = "{http://schemas.microsoft.com/office/2006/01/customui}"
@@ -80,6 +80,24 @@ def test_each_button_sub_calls_exactly_one_entry_point():
         sub = button["onAction"].split(".")[1]
         body = re.search(rf"^Sub {sub}\(.*?^End Sub", VBA, re.M | re.S)
         assert body and len(_runpython_targets(body.group(0))) == 1
+
+
+def test_the_workbook_open_step_is_wired_from_ribbon_load_to_make_live():
+    # customUI onLoad -> XlVarRibbon.OnRibbonLoad, which hooks XlVarEvents to Excel's events;
+    # XlVarEvents.App_WorkbookOpen -> XlVarRibbon.MakeLive(Wb). None of it calls Python.
+    module, subs = _module_name(VBA), _subs(VBA)
+    root = ElementTree.fromstring(RIBBON_XML.read_bytes())
+    mod, _, sub = root.get("onLoad").partition(".")
+    assert mod == module and subs[sub] == "ribbon As IRibbonUI"  # the onLoad callback signature
+    events = EVENTS_VBA.read_text(encoding="ascii")
+    assert _module_name(events) == EVENTS_VBA.stem and events.startswith("VERSION 1.0 CLASS\n")
+    assert re.search(r"^Public WithEvents App As Application$", events, re.M)
+    assert _subs(events) == {"App_WorkbookOpen": "ByVal Wb As Workbook"}  # Excel's event signature
+    assert re.search(rf"^\s+{module}\.MakeLive Wb$", events, re.M)
+    assert subs["MakeLive"] == "ByVal Wb As Workbook"
+    load = re.search(rf"^Sub {sub}\(.*?^End Sub", VBA, re.M | re.S).group(0)
+    assert f"New {EVENTS_VBA.stem}" in load and "Set Events.App = Application" in load and "MakeLive Wb" in load
+    assert not _runpython_targets(load) and not _runpython_targets(events)
 
 
 def test_ontime_poller_names_an_existing_sub():

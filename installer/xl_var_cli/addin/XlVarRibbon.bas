@@ -1,5 +1,5 @@
 Attribute VB_Name = "XlVarRibbon"
-' xl-var ribbon callbacks (the onAction targets in customUI.xml).
+' xl-var ribbon callbacks (the onAction and onLoad targets in customUI.xml).
 '
 ' Each button calls one Python entry point in xl_var_udfs.ribbon through xlwings' RunPython.
 ' RunPython blocks Excel until Python returns, so "Run Monte Carlo" only starts a separate worker
@@ -17,6 +17,68 @@ Option Explicit
 Private Const TICK_SECONDS As Long = 1
 Private Const STALE_SECONDS As Long = 10
 Private NextTick As Date
+
+' Workbooks refreshed by `xl-var refresh` store each array result of an xl-var function so that
+' every spreadsheet application shows it: a plain formula in the top-left cell, values in the
+' other cells, and a hidden name over the range, "_xlvar_spill_N" (a dynamic array) or
+' "_xlvar_array_N" (a Ctrl+Shift+Enter array). MakeLive turns each back into a live array
+' formula when such a workbook opens (XlVarEvents relays Excel's WorkbookOpen event; OnRibbonLoad
+' starts it when the add-in loads). The prefixes must match xl_var_cli.spillmarks.
+Private Const SPILL_PREFIX As String = "_xlvar_spill_"
+Private Const ARRAY_PREFIX As String = "_xlvar_array_"
+Private Events As XlVarEvents
+
+Sub OnRibbonLoad(ribbon As IRibbonUI)
+    Dim Wb As Workbook
+    Set Events = New XlVarEvents
+    Set Events.App = Application
+    For Each Wb In Application.Workbooks
+        MakeLive Wb
+    Next Wb
+End Sub
+
+Sub MakeLive(ByVal Wb As Workbook)
+    Dim i As Long, wasSaved As Boolean
+    wasSaved = Wb.Saved
+    For i = Wb.Names.Count To 1 Step -1
+        RestoreArray Wb.Names(i)
+    Next i
+    Wb.Saved = wasSaved  ' opening the workbook did not change what the user saved
+End Sub
+
+Private Sub RestoreArray(ByVal marker As Name)
+    ' A marker whose range or formula is gone (the user edited the sheet) is left alone.
+    Dim kind As String, target As Range, formulaText As String
+    kind = LCase$(Left$(marker.Name, Len(SPILL_PREFIX)))
+    If kind <> SPILL_PREFIX And kind <> ARRAY_PREFIX Then Exit Sub
+    On Error GoTo Leave
+    Set target = marker.RefersToRange
+    formulaText = target.Cells(1, 1).Formula
+    If Left$(formulaText, 1) <> "=" Then Exit Sub
+    target.ClearContents
+    If kind = SPILL_PREFIX Then
+        If SetDynamic(target.Cells(1, 1), formulaText) Then GoTo Done
+    End If
+    If Not SetFixed(target, formulaText) Then target.Cells(1, 1).Formula = formulaText
+Done:
+    marker.Delete
+Leave:
+End Sub
+
+Private Function SetDynamic(ByVal anchor As Object, ByVal formulaText As String) As Boolean
+    ' Formula2 (a dynamic array that spills) exists only in Excel with dynamic arrays: late bound.
+    On Error GoTo Failed
+    anchor.Formula2 = formulaText
+    SetDynamic = True
+Failed:
+End Function
+
+Private Function SetFixed(ByVal target As Range, ByVal formulaText As String) As Boolean
+    On Error GoTo Failed
+    target.FormulaArray = formulaText
+    SetFixed = True
+Failed:
+End Function
 
 Sub RunMonteCarlo(control As IRibbonControl)
     RunPython "import xl_var_udfs.ribbon; xl_var_udfs.ribbon.run()"
