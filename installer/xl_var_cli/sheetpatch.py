@@ -34,7 +34,7 @@ from openpyxl.utils.cell import (
 
 from xl_var_cli.formula_engine import ErrorValue, Evaluation, Key
 from xl_var_cli.safexml import NS, Package
-from xl_var_cli.spillmarks import Mark, with_marks
+from xl_var_cli.spillmarks import Mark, read_marks, with_marks
 from xl_var_cli.xmlspans import Span, attrs_xml, insert_after, scan, splice, text_xml
 
 __all__ = ["CURRENT_CALC_ID", "cached_value", "formula_kinds", "sheet_parts", "values_only", "write_values"]
@@ -397,6 +397,7 @@ def write_values(pkg: Package, ev: Evaluation) -> tuple[Package, list[str]]:
     notes: list[str] = []
     by_sheet: dict[str, dict[str, _CellEdit]] = {}
     marks = {key: Mark(ref, key in ev.dynamic) for key, ref in ev.arrays.items() if key in ev.ours}
+    marks |= {key: mark for key, mark in read_marks(pkg).items() if key in ev.skipped}  # left as stored
     cm = None
     if ev.dynamic - marks.keys():
         cm = _dynamic_cm(parts, pkg.workbook_part, pkg.rels(pkg.workbook_part))

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.formula import ArrayFormula
-from xlvar_books import risk_book
+from xlvar_books import rezip, risk_book
 
 import xl_var as xv
 from xl_var_cli.main import main
@@ -110,3 +110,17 @@ def test_the_add_in_uses_the_same_names(prefix: str) -> None:
 
     vba = RIBBON_VBA.read_text(encoding="ascii")
     assert f'= "{prefix}"' in vba
+
+
+def test_a_portable_spill_the_engine_cannot_calculate_keeps_its_values_and_its_name(tmp_path: Path) -> None:
+    book, changed = tmp_path / "book.xlsx", tmp_path / "changed.xlsx"
+    risk_book(book, rows=150)
+    assert main(["refresh", str(book)]) == 0
+    before = openpyxl.load_workbook(book, data_only=True)["Risk Calc"]
+    table = [[c.value for c in row] for row in before["A8:E15"]]
+    rezip(book, changed, {"xl/worksheets/sheet2.xml": (b"<f>COMPONENTVAR(Returns, Weights, 0.99)</f>",
+                                                         b"<f>COMPONENTVAR(Returns, Weights, FOO(1))</f>")})
+    assert main(["refresh", str(changed)]) == 0
+    assert read_marks(read_package(changed))[("Risk Calc", "A8")] == Mark("A8:E15", True)
+    after = openpyxl.load_workbook(changed, data_only=True)["Risk Calc"]
+    assert [[c.value for c in row] for row in after["A8:E15"]] == table
