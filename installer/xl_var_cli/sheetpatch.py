@@ -7,8 +7,8 @@ formulas of xl-var functions become portable (a plain formula at the anchor and 
 name over the range, :mod:`xl_var_cli.spillmarks`), other array formulas get their new
 range (dynamic arrays also their ``cm`` cell-metadata flag, with the metadata part Excel
 expects), and ``calcPr`` is set so that Excel shows the stored values on open instead of
-recalculating without the add-in. Every other byte of every
-part, and every other part, is copied unchanged (see :mod:`xl_var_cli.xmlspans`).
+recalculating without the add-in. Every other byte of every part, and every other part,
+is copied unchanged (see :mod:`xl_var_cli.xmlspans`).
 
 :func:`values_only` turns a package into a snapshot without formulas (for printing, and
 for readers that should see the numbers only).
