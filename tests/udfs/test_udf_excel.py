@@ -123,6 +123,46 @@ def test_numpy_arrays_and_ragged_rows_are_accepted():
     assert _line(read_table, [[1.0, 2.0], [3.0]], "r") == "#VALUE! r row 2, column 2 is blank" + excel._HINT
 
 
+def _big_range(fill=None):
+    """A 1000×20 block of floats (``fill`` everywhere when given) under a header row, beside a date column."""
+    x = np.random.default_rng(5).standard_t(4, size=(1000, 20)) * 0.01 if fill is None else np.full((1000, 20), fill)
+    head = [["Date", *(f"A{j}" for j in range(20))]]
+    return head + [[D[0] + dt.timedelta(i), *row] for i, row in enumerate(x.tolist())], x
+
+
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        (True, "TRUE, not a number"),
+        (np.False_, "FALSE, not a number"),
+        ("1.5", "text ('1.5'), not a number"),
+        ("nan", "text ('nan'), not a number"),
+        (D[0], "a date, not a number"),
+        (None, "blank" + excel._HINT),
+        ("#N/A", "#N/A" + excel._HINT),
+    ],
+)
+@pytest.mark.parametrize("fill", [None, 0.0, 1.0])
+def test_a_bad_cell_deep_in_a_large_numeric_range_is_named(bad, says, fill):
+    # the whole-block fast path must not take it as a number (bools among many cells that read 0 or 1)
+    rng, _ = _big_range(fill)
+    rng[700][15] = bad
+    assert _line(read_table, rng, "returns") == f"#VALUE! returns row 701, column 16 is {says}"
+
+
+def test_a_large_numeric_range_reads_exactly():
+    rng, x = _big_range()
+    rng[5][3], rng[6][4], rng[7][5], rng[8][6] = -0.0, math.inf, 7, np.float32(0.5)
+    x[4, 2], x[5, 3], x[6, 4], x[7, 5] = -0.0, math.inf, 7.0, 0.5
+    t = read_table(rng, "returns")
+    np.testing.assert_array_equal(t.values, x)
+    assert math.copysign(1.0, t.values[4, 2]) == -1.0 and t.values.flags.writeable
+    assert t.names[0] == "A0" and t.labels[999] == D[0] + dt.timedelta(999)
+    rng[500][9], rng[600][1] = None, "#DIV/0!"
+    t = read_table(rng, "returns", missing="drop")
+    assert t.values.shape == (998, 20) and 501 not in t.rows and 601 not in t.rows
+
+
 def test_engine_positions_are_rewritten_to_range_positions():
     rng = [["Date", "A", "B"], [D[0], 1.0, 2.0], [D[1], None, 3.0], [D[2], 4.0, 5.0]]
     t = read_table(rng, "prices", missing="drop")

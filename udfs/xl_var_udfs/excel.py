@@ -28,8 +28,11 @@ the function returns into the cell, starting with the Excel error it stands for.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
+import operator
 import re
+import struct
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -215,38 +218,44 @@ def _grid(x: Any, name: str) -> list[list[Any]]:
     return rows
 
 
-def _all_numbers(rows: Sequence[Sequence[Any]]) -> FloatArray | None:
-    """The block as float64 when every cell is a number, else None (then each cell is inspected).
+def _all_numbers(rows: Sequence[Sequence[Any]], skip: int) -> FloatArray | None:
+    """The block (each row from its cell ``skip`` on) as float64 when every cell is a number, else None
+    (then each cell is inspected).
 
-    One C-level pass: numpy's own type discovery gives a numeric array only when every
-    cell is a number or a bool (text makes a string array, blanks/dates an object array);
-    the rare bool is then found among the cells that read exactly 0 or 1.
+    One C-level pass: :mod:`struct` packs each row as doubles, which refuses text (numeric
+    text too), blanks, dates and error values; it takes TRUE/FALSE as 1/0, so the rare bool
+    is then found among the cells that read exactly 0 or 1.
     """
+    width = len(rows[0]) - skip
+    pack = struct.Struct(f"{width}d").pack
+    cells = map(operator.itemgetter(slice(skip, None)), rows) if skip else rows
     try:
-        arr = np.array(rows)
-    except (ValueError, TypeError):
+        buf = bytearray().join(itertools.starmap(pack, cells))
+    except struct.error:
         return None
-    if arr.ndim != 2 or arr.dtype.kind not in "fiu":
-        return None
-    out = arr.astype(np.float64, copy=False)
-    for i, j in np.argwhere((out == 0.0) | (out == 1.0)).tolist():
-        if isinstance(rows[i][j], (bool, np.bool_)):
+    out = np.frombuffer(buf).reshape(len(rows), width)
+    for k in np.flatnonzero((out == 0.0) | (out == 1.0)).tolist():
+        i, j = divmod(k, width)
+        if isinstance(rows[i][skip + j], (bool, np.bool_)):
             return None
     return out
 
 
-def _to_floats(rows: Sequence[Sequence[Any]], name: str, origin: tuple[int, int], drop: bool) -> FloatArray:
-    """Convert a block of cells to float64; ``origin`` is the (row, column) of its top-left cell in the range.
+def _to_floats(
+    rows: Sequence[Sequence[Any]], name: str, origin: tuple[int, int], drop: bool, skip: int = 0
+) -> FloatArray:
+    """Convert a block of cells to float64: each row from its cell ``skip`` on (the cells before are
+    labels); ``origin`` is the (row, column) of the block's top-left cell in the range.
 
     Blank and error cells raise, naming their position, unless ``drop`` (then they are NaN);
     any other non-number always raises.
     """
-    fast = _all_numbers(rows)
+    fast = _all_numbers(rows, skip)
     if fast is not None:
         return fast
-    out = np.empty((len(rows), len(rows[0]) if rows else 0))
+    out = np.empty((len(rows), len(rows[0]) - skip))
     for i, row in enumerate(rows):
-        for j, v in enumerate(row):
+        for j, v in enumerate(row[skip:]):
             if _is_number(v):
                 out[i, j] = _float(v)
                 continue
@@ -354,9 +363,8 @@ def read_table(x: Any, name: str, *, missing: Any = "raise") -> Table:
         raise ExcelError("#VALUE!", f"{name} has a header row but no numbers below it")
     col0 = [r[0] for r in body] if len(first) >= 2 else []
     lc = 1 if col0 and _is_label_column(col0) else 0
-    data = [r[1:] for r in body] if lc else body
     top = 2 if has_header else 1
-    values = _to_floats(data, name, (top, lc + 1), drop=drop)
+    values = _to_floats(body, name, (top, lc + 1), drop=drop, skip=lc)
     kept = np.arange(len(body))
     label_cells = col0 if lc else None
     holed = np.isnan(values).any(axis=1) if drop else None
