@@ -422,12 +422,11 @@ def read_vector(x: Any, name: str, *, size: int | None = None, missing: str = "r
             shape = f"{nr} rows × {nc} columns"
             raise ExcelError("#VALUE!", f"{name} must be a single row or column (got {shape})")
     is_row = len(rows) == 1 and len(rows[0]) > 1
-    cells = rows[0] if is_row else [r[0] for r in rows]
-    skip = 1 if len(cells) > 1 and _is_label(cells[0]) else 0
+    skip = 1 if max(len(rows), len(rows[0])) > 1 and _is_label(rows[0][0]) else 0  # a leading label
     if is_row:
-        block, origin = [cells[skip:]], (r0, c0 + skip)
+        block, origin = [rows[0][skip:]], (r0, c0 + skip)
     else:
-        block, origin = [[v] for v in cells[skip:]], (r0 + skip, c0)
+        block, origin = rows[skip:], (r0 + skip, c0)  # rows of one cell each
     values = _to_floats(block, name, origin, drop=missing == "keep").ravel()
     if size is not None and values.size != size:
         raise ExcelError("#VALUE!", f"{name} has {values.size} entries but returns has {size} columns")
