@@ -6,14 +6,18 @@ function; in the same run the engine call that function makes is timed on ready-
 numpy arrays. ``overhead = udf - engine`` and its ratio to the engine time is printed,
 against the issue's target of < 10 %.
 
-Also printed, as the floor no Python UDF can go below: ``np.array(rows, dtype=float)``,
-the bare list-of-rows → ndarray copy of the same 1000×20 numbers, and each overhead as a
-multiple of it. The layer's own work is that copy done with numpy's type discovery (so
-that text, TRUE/FALSE and dates are errors, never silently numbers), cutting off the date
-column, header/date detection and result formatting. On this machine the copy alone
-costs several times a 1000×20 parametric or historical VaR (the engine is that fast), so
-the < 10 % target is out of reach for these calls; in Excel, xlwings' COM transfer of the
-range costs more again.
+Also printed, as the yardstick ("floor"): ``np.array(rows, dtype=float)``, numpy's own
+list-of-rows → ndarray copy of the same 1000×20 numbers (date column already cut off),
+and each overhead as a multiple of it. The layer's own work is packing each row's numbers
+with :mod:`struct` (the date column skipped in C; text, blanks, dates and errors refused,
+so they are never silently numbers: about half the floor), finding any TRUE/FALSE among
+the cells that read 0 or 1, header/date detection, and formatting the result: in all
+about 1.0-1.2 × the floor for one returns range (2-core machine, ``--repeat 5 --number
+10``). RETURNS also turns its ~20 000 results back into Python floats (``tolist``, about
+0.8 × the floor), so ~1.9 ×; VARBACKTEST reads two 750-cell columns, ~0.6 ×. The engine
+is so fast that the copy alone costs several times a 1000×20 parametric or historical
+VaR, so the < 10 % target is out of reach for any Python layer; in Excel, xlwings' COM
+transfer of the range costs more again.
 
 Timings are the best of ``--repeat`` rounds of ``--number`` calls each (``timeit``).
 Usage: ``.venv/bin/python benchmarks/udfs.py [--repeat 7] [--number 20]``
