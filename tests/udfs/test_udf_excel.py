@@ -1,6 +1,8 @@
 """The conversion layer: Excel-shaped values in, cells out, errors as one line."""
 
 import datetime as dt
+import decimal
+import fractions
 import math
 
 import numpy as np
@@ -368,3 +370,24 @@ def test_log_rotates_and_never_raises(tmp_path, monkeypatch):
     monkeypatch.setenv("XLVAR_LOG_DIR", str(blocker / "sub"))
     assert logs.log_exception("F", ValueError("boom")) is None
     assert guard.internal_error_line(ValueError("a\nb"), "F") == "#VALUE! internal error: ValueError: a"
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["all-numbers block", "block with a blank"])
+def test_the_fast_and_the_cell_by_cell_path_agree_on_unusual_numbers(fast: bool) -> None:
+    # Whether or not another cell forces the careful path, the same cells are numbers.
+    rows = [[0.01, 0.02], [-0.02, 0.01], [0.03, -0.01], [0.0, 0.02]] * 10
+    if not fast:
+        rows[20] = [None, 0.01]
+
+    def read(cell: object) -> object:
+        data = [list(r) for r in rows]
+        data[5][0] = cell
+        try:
+            return read_table(data, "returns", missing="drop").values[5, 0]
+        except ExcelError as exc:
+            return exc.line
+
+    assert read(decimal.Decimal("0.25")) == 0.25 and read(fractions.Fraction(1, 4)) == 0.25
+    assert read(np.float32(0.25)) == 0.25 and read(np.int64(2)) == 2.0
+    assert read(np.complex128(0.25)) == "#VALUE! returns row 6, column 1 is complex128 ('(0.25+0j)'), not a number"
+    assert read(np.timedelta64(3, "D")) == "#VALUE! returns row 6, column 1 is timedelta64 ('3 days'), not a number"

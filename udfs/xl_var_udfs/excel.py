@@ -28,11 +28,14 @@ the function returns into the cell, starting with the Excel error it stands for.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import itertools
 import math
+import numbers
 import operator
 import re
 import struct
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -148,7 +151,8 @@ def _is_blank(x: Any) -> bool:
 
 
 def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+    """Real numbers (Python's and numpy's, Decimal and Fraction too); not bools, not time spans."""
+    return isinstance(x, (numbers.Real, decimal.Decimal)) and not isinstance(x, (bool, np.bool_, np.timedelta64))
 
 
 def _is_label(x: Any) -> bool:
@@ -173,8 +177,8 @@ def _describe(x: Any) -> str:
         return f"{str(bool(x)).upper()}, not a number"
     if isinstance(x, dt.date):
         return "a date, not a number"
-    text = str(x)
-    return f"text ({text[:20]!r}), not a number"
+    kind = "text" if isinstance(x, str) else type(x).__name__
+    return f"{kind} ({str(x)[:20]!r}), not a number"
 
 
 # ----------------------------------------------------------------------------- grids
@@ -223,15 +227,18 @@ def _all_numbers(rows: Sequence[Sequence[Any]], skip: int) -> FloatArray | None:
     (then each cell is inspected).
 
     One C-level pass: :mod:`struct` packs each row as doubles, which refuses text (numeric
-    text too), blanks, dates and error values; it takes TRUE/FALSE as 1/0, so the rare bool
-    is then found among the cells that read exactly 0 or 1.
+    text too), blanks, dates, time spans, complex numbers and error values, as
+    :func:`_is_number` does; it takes TRUE/FALSE as 1/0, so the rare bool is then found
+    among the cells that read exactly 0 or 1.
     """
     width = len(rows[0]) - skip
     pack = struct.Struct(f"{width}d").pack
     cells = map(operator.itemgetter(slice(skip, None)), rows) if skip else rows
     try:
-        buf = bytearray().join(itertools.starmap(pack, cells))
-    except struct.error:
+        with warnings.catch_warnings():  # numpy's complex numbers pack as their real part, with a warning
+            warnings.simplefilter("error", np.exceptions.ComplexWarning)
+            buf = bytearray().join(itertools.starmap(pack, cells))
+    except (struct.error, np.exceptions.ComplexWarning):
         return None
     out = np.frombuffer(buf).reshape(len(rows), width)
     for k in np.flatnonzero((out == 0.0) | (out == 1.0)).tolist():
