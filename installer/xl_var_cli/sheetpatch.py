@@ -180,14 +180,15 @@ class _CellEdit:
 
 
 def _formula_xml(sheet: _Sheet, prefix: str, f: Span, edit: _CellEdit) -> bytes:
-    if edit.plain:
+    if edit.plain:  # the anchor of a portable array: an array formula loses its array attributes
         if "t" not in f.attrs:
             return sheet.data[f.start:f.end]
-        attrs = {k: v for k, v in f.attrs.items() if k not in ("t", "ref", "si", "aca")}
-        return f"<{prefix}f{attrs_xml(attrs)}>{text_xml(f.text)}</{prefix}f>".encode()
-    if edit.array_ref is None or (f.attrs.get("t") == "array" and f.attrs.get("ref") == edit.array_ref):
-        return sheet.data[f.start:f.end]
-    attrs = {"t": "array", "ref": edit.array_ref} | {k: v for k, v in f.attrs.items() if k not in ("t", "ref", "si")}
+        head, drop = {}, ("t", "ref", "si", "aca")
+    else:
+        if edit.array_ref is None or (f.attrs.get("t") == "array" and f.attrs.get("ref") == edit.array_ref):
+            return sheet.data[f.start:f.end]
+        head, drop = {"t": "array", "ref": edit.array_ref}, ("t", "ref", "si")
+    attrs = head | {k: v for k, v in f.attrs.items() if k not in drop}
     return f"<{prefix}f{attrs_xml(attrs)}>{text_xml(f.text)}</{prefix}f>".encode()
 
 

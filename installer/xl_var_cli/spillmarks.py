@@ -98,10 +98,10 @@ def with_marks(data: bytes, marks: Mapping[Key, Mark]) -> bytes:
         if placed is None:
             raise ValueError("workbook part has no <sheets>")
         return placed
-    kept = [s for s in group.children if not _ours(s.attrs.get("name", ""))]
-    if not kept and not new:
+    old = [s for s in group.children if _ours(s.attrs.get("name", ""))]
+    if len(old) == len(group.children) and not new:
         return splice(data, [(group.start, group.end, b"")])
-    edits = [(s.start, s.end, b"") for s in group.children if _ours(s.attrs.get("name", ""))]
+    edits = [(s.start, s.end, b"") for s in old]
     if group.empty:
         edits.append((group.start, group.end, f"<{group.qname}>".encode() + new + f"</{group.qname}>".encode()))
     else:
