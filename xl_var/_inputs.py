@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
+from xl_var._typing import FloatArray
 from xl_var._validate import (
     as_matrix,
     as_vector,
@@ -30,7 +31,6 @@ from xl_var.errors import XlVarError
 __all__ = ["MEASURES", "METHODS", "MIN_OBS", "SCENARIO_METHODS", "Problem", "check_cov", "check_df", "check_variance",
            "covariance_inputs", "prepare", "refuse_covariance_with_returns", "vector"]
 
-FloatArray = NDArray[np.float64]
 
 #: Canonical method names and their accepted aliases.
 METHODS: dict[str, tuple[str, ...]] = {

@@ -11,8 +11,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
+from xl_var._typing import FloatArray
 from xl_var.errors import XlVarError
 
 __all__ = [
@@ -26,7 +27,6 @@ __all__ = [
     "clean_returns",
 ]
 
-FloatArray = NDArray[np.float64]
 
 
 def _to_float(x: ArrayLike, name: str) -> FloatArray:

@@ -45,15 +45,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from scipy import special, stats
 
+from xl_var._typing import FloatArray
 from xl_var._validate import as_vector, check_confidence
 from xl_var.errors import XlVarError
 
 __all__ = ["BacktestResult", "backtest"]
 
-FloatArray = NDArray[np.float64]
 
 #: Basel (1996) Table 2 multipliers for 250 observations at 99%, by number of exceptions.
 BASEL_250_MULTIPLIERS = (3.00, 3.00, 3.00, 3.00, 3.00, 3.40, 3.50, 3.65, 3.75, 3.85)

@@ -24,15 +24,15 @@ import math
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
+from xl_var._typing import FloatArray
 from xl_var._validate import check_lambda, check_positive_int, choose, clean_returns
 from xl_var.errors import XlVarError
 from xl_var.ewma import ewma_cov
 
 __all__ = ["correlation_input", "correlation_matrix", "nearest_correlation", "stress_correlation"]
 
-FloatArray = NDArray[np.float64]
 
 #: Tolerance for symmetry, unit diagonal and the [-1, 1] range of user-supplied matrices.
 INPUT_ATOL = 1e-6

@@ -18,12 +18,12 @@ Reference: J.P. Morgan/Reuters, *RiskMetrics — Technical Document*, 4th ed., 1
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
 from scipy.signal import lfilter
+
+from xl_var._typing import FloatArray
 
 __all__ = ["ewma_cov", "ewma_variance_path"]
 
-FloatArray = NDArray[np.float64]
 
 
 def ewma_variance_path(returns: FloatArray, lam: float) -> FloatArray:

@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
+from xl_var._typing import FloatArray
 from xl_var.errors import XlVarError
 from xl_var.ewma import ewma_variance_path
 
@@ -47,7 +48,6 @@ __all__ = [
     "overlapping_sums",
 ]
 
-FloatArray = NDArray[np.float64]
 
 #: Bandwidth constant of PerformanceAnalytics' ``VaR.kernel.portfolio``: b = 2.575·sd·n^(-1/5).
 KERNEL_CONSTANT = 2.575

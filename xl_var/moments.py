@@ -35,13 +35,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from numpy.typing import NDArray
 
+from xl_var._typing import FloatArray
 from xl_var.errors import XlVarError
 
 __all__ = ["PortfolioMoments", "covariance_moments", "recolour", "sample_moments", "with_correlation"]
 
-FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 from scipy import optimize, special, stats
 
+from xl_var._typing import FloatArray
 from xl_var.moments import PortfolioMoments
 
 __all__ = ["DF_BOUNDS", "Risk", "cornish_fisher_risk", "fit_t_df", "normal_risk", "student_t_risk"]
 
-FloatArray = NDArray[np.float64]
 
 #: Range searched by :func:`fit_t_df` for the degrees of freedom.
 DF_BOUNDS = (2.05, 1000.0)

@@ -50,9 +50,10 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from xl_var._inputs import MEASURES, METHODS, SCENARIO_METHODS, Problem, check_variance, prepare, vector
+from xl_var._typing import FloatArray
 from xl_var._validate import choose
 from xl_var.errors import XlVarError
 from xl_var.ewma import ewma_cov
@@ -77,7 +78,6 @@ __all__ = [
     "portfolio_volatility",
 ]
 
-FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,14 @@ Financial Markets*, Princeton University Press, 1997, §1.4.
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
+from xl_var._typing import FloatArray
 from xl_var._validate import as_matrix, choose
 from xl_var.errors import XlVarError
 
 __all__ = ["price_returns"]
 
-FloatArray = NDArray[np.float64]
 
 _KINDS = {"simple": ("arithmetic", "discrete", "pct"), "log": ("continuous", "logarithmic", "ln")}
 

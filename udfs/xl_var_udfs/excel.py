@@ -71,7 +71,7 @@ __all__ = [
     "spill_matrix",
 ]
 
-FloatArray = NDArray[np.float64]
+from xl_var._typing import FloatArray
 
 _SERIAL_MIN, _SERIAL_MAX = 10_000, 2_958_465  # 1927-05-18 .. 9999-12-31 as Excel date serials
 # Engine messages that mean "a number outside its domain" or "no finite answer" -> #NUM!.

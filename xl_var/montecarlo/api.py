@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from threadpoolctl import threadpool_limits
 
 from xl_var._inputs import MIN_OBS, check_df, check_variance, covariance_inputs, refuse_covariance_with_returns, vector
+from xl_var._typing import FloatArray
 from xl_var._validate import check_confidence, check_horizon, check_lambda, check_positive_int, choose, clean_returns
 from xl_var.errors import XlVarError
 from xl_var.moments import covariance_moments, sample_moments
@@ -28,7 +29,6 @@ from xl_var.montecarlo.tail import tail_size
 
 __all__ = ["DEFAULT_MAX_SCENARIOS", "MAX_TAIL_BYTES", "monte_carlo"]
 
-FloatArray = NDArray[np.float64]
 
 #: Cap on the scenarios of a convergence run (``target_rse``) when ``max_scenarios`` is not given.
 DEFAULT_MAX_SCENARIOS = 10_000_000

@@ -27,14 +27,13 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtri
 
+from xl_var._typing import FloatArray, IntArray
 from xl_var.historical import kernel_bandwidth
 from xl_var.montecarlo.models import ScenarioModel, Scratch
 from xl_var.montecarlo.tail import TailKeeper, tail_size
 
 __all__ = ["Accumulator", "ChunkOut", "RunSpec", "chunk_rng", "row_capacity", "simulate_chunk", "simulate_chunks"]
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
 
 #: Half-width of the loss histogram in standard deviations of the loss.
 HIST_HALF_WIDTH = 6.0

@@ -48,9 +48,10 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import optimize, special, stats
 
+from xl_var._typing import FloatArray
+
 __all__ = ["COPULA_DF_BOUNDS", "TABLE_SIZE", "CopulaTransform", "fit_t_copula"]
 
-FloatArray = NDArray[np.float64]
 F32Array = NDArray[np.float32]
 
 #: Range searched for the copula's degrees of freedom.

@@ -37,6 +37,7 @@ from scipy import special
 from scipy.linalg import blas
 from scipy.stats import qmc
 
+from xl_var._typing import FloatArray
 from xl_var.historical import fhs_scenarios, overlapping_sums
 from xl_var.montecarlo.marginals import CopulaTransform, fit_t_copula
 from xl_var.parametric import fit_t_df
@@ -51,7 +52,6 @@ __all__ = [
     "build_model",
 ]
 
-FloatArray = NDArray[np.float64]
 F32Array = NDArray[np.float32]
 
 #: Canonical model names and their accepted aliases.

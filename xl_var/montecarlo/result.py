@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from xl_var._typing import FloatArray
 from xl_var.historical import component_es_scenarios, component_var_scenarios, kernel_bandwidth
 from xl_var.montecarlo.chunks import Accumulator
 from xl_var.montecarlo.models import ScenarioModel
@@ -31,7 +32,6 @@ from xl_var.montecarlo.tail import TailStats, tail_statistics
 
 __all__ = ["MCResult", "Summary", "summarize"]
 
-FloatArray = NDArray[np.float64]
 
 _BLOCK = 2048  # kept scenarios whose position losses are recomputed at a time
 

@@ -41,10 +41,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from xl_var._typing import FloatArray, IntArray
+
 __all__ = ["Z95", "TailKeeper", "TailStats", "tail_size", "tail_statistics"]
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
 
 #: Two-sided 95% normal quantile used for every interval.
 Z95 = 1.959963984540054
