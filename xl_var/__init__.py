@@ -12,8 +12,10 @@ periods of the returns. Every public function validates its inputs once and rais
 from __future__ import annotations
 
 from xl_var.backtest import BacktestResult, backtest
+from xl_var.book import Book, BookGreeks, Position
 from xl_var.correlation import correlation_matrix, nearest_correlation, stress_correlation
-from xl_var.errors import Cancelled, XlVarError
+from xl_var.errors import Cancelled, LooksLikePrices, XlVarError
+from xl_var.instruments import Instrument, parse_instrument, year_fraction
 from xl_var.montecarlo import MCResult, monte_carlo
 from xl_var.portfolio import (
     Decomposition,
@@ -25,16 +27,23 @@ from xl_var.portfolio import (
     portfolio_volatility,
 )
 from xl_var.returns import price_returns
+from xl_var.volsurface import VolSurface
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BacktestResult",
+    "Book",
+    "BookGreeks",
     "Cancelled",
     "Decomposition",
     "IncrementalResult",
+    "Instrument",
+    "LooksLikePrices",
     "MCResult",
+    "Position",
     "RiskResult",
+    "VolSurface",
     "XlVarError",
     "__version__",
     "backtest",
@@ -43,8 +52,10 @@ __all__ = [
     "incremental_var",
     "monte_carlo",
     "nearest_correlation",
+    "parse_instrument",
     "portfolio_var",
     "portfolio_volatility",
     "price_returns",
     "stress_correlation",
+    "year_fraction",
 ]

@@ -47,6 +47,7 @@ Tasche, D. (2000), "Conditional expectation as quantile derivative".
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -55,6 +56,8 @@ from numpy.typing import ArrayLike
 from xl_var._inputs import MEASURES, METHODS, SCENARIO_METHODS, Problem, check_variance, prepare, vector
 from xl_var._typing import FloatArray
 from xl_var._validate import choose
+from xl_var.book import Book
+from xl_var.bookrisk import BookProblem, book_risk, prepare_book
 from xl_var.errors import XlVarError
 from xl_var.ewma import ewma_cov
 from xl_var.historical import (
@@ -200,11 +203,38 @@ def _risk(p: Problem, *, gradient: bool, label: str = "weights") -> Risk:
     return risk
 
 
+def _refuse_zero(total: float, which: str) -> None:
+    if total == 0.0:
+        raise XlVarError(f"the portfolio {which.upper()} is exactly zero, so percent contributions are "
+                         "undefined: check the weights")
+
+
+def _refuse_book_options(assets: object, revaluation: object, time_decay: object, vol_shock: object) -> None:
+    """``assets``/``revaluation``/``time_decay``/``vol_shock`` need a Book as weights."""
+    given = [n for n, v in (("assets", assets), ("revaluation", revaluation), ("vol_shock", vol_shock))
+             if v is not None] + (["time_decay"] if time_decay else [])
+    if given:
+        raise XlVarError(f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to a Book of positions given "
+                         "as weights: leave it out, or pass an xl_var.Book")
+
+
+def _book_problem(returns: ArrayLike | None, book: Book, method: str, confidence: object, horizon: object,
+                  lam: object, scaling: object, missing: str, assets: Sequence[str] | None, revaluation: str | None,
+                  time_decay: bool, period: float | str, vol_shock: ArrayLike | float | None, cov: object,
+                  corr: object, df: object) -> BookProblem:
+    if returns is None:
+        raise XlVarError("a Book needs returns of its underlyings (one column each, named by assets=)")
+    return prepare_book(returns, book, assets=assets, method=method, revaluation=revaluation, confidence=confidence,
+                        horizon=horizon, lam=lam, scaling=scaling, missing=missing, time_decay=bool(time_decay),
+                        period=period, vol_shock=vol_shock, corr=corr, cov=cov, df=df)
+
+
 def portfolio_var(
     returns: ArrayLike | None, weights: ArrayLike, confidence: float = 0.99, horizon: int = 1,
     method: str = "historical", *, cov: ArrayLike | None = None, mean: ArrayLike | None = None,
     corr: ArrayLike | None = None, df: float | None = None, lam: float = 0.94, scaling: str = "sqrt",
-    missing: str = "raise",
+    missing: str = "raise", assets: Sequence[str] | None = None, revaluation: str | None = None,
+    time_decay: bool = False, period: float | str = 1.0, vol_shock: ArrayLike | float | None = None,
 ) -> RiskResult:
     r"""Portfolio Value-at-Risk and expected shortfall.
 
@@ -225,8 +255,10 @@ def portfolio_var(
     returns : array_like, shape (T, N), or None
         Periodic returns, rows are periods. ``None`` with ``cov=`` for the normal and
         t methods.
-    weights : array_like, shape (N,)
-        Fractions or currency amounts; results come out in the same units.
+    weights : array_like, shape (N,), or Book
+        Fractions or currency amounts; results come out in the same units. A
+        :class:`~xl_var.book.Book` of spot, futures and options instead gives USD
+        results by the book's ``revaluation``.
     confidence : float, default 0.99
         Confidence level in (0, 1); 0.05 is rejected with "did you mean 0.95?".
     horizon : int, default 1
@@ -250,6 +282,13 @@ def portfolio_var(
         Horizon rule for ``historical`` and ``fhs``.
     missing : {"raise", "drop"}, default "raise"
         What to do with rows holding NaN/inf.
+    assets, revaluation, time_decay, period, vol_shock
+        With a :class:`~xl_var.book.Book` as ``weights``: the names of the columns of
+        ``returns`` (the underlyings), how the book is repriced (``"full"``,
+        ``"delta"``, ``"delta-gamma"``; default full for historical/fhs, delta
+        otherwise), whether scenarios reprice at valuation + horizon, the length of
+        one period in days (or "day", "week", "month"), and an implied-vol shock
+        (see :mod:`xl_var.bookrisk`). Results are then in USD.
 
     Returns
     -------
@@ -274,7 +313,14 @@ def portfolio_var(
     >>> res.es > res.var > 0
     True
     """
-    p = prepare(returns, weights, method=choose(method, "method", METHODS), confidence=confidence,
+    name = choose(method, "method", METHODS)
+    if isinstance(weights, Book):
+        bp = _book_problem(returns, weights, name, confidence, horizon, lam, scaling, missing, assets, revaluation,
+                           time_decay, period, vol_shock, cov, corr, df)
+        var, es, _ = book_risk(bp, "var", gradient=False)
+        return RiskResult(var, es, name, bp.confidence, bp.horizon, int(bp.returns.shape[0]))
+    _refuse_book_options(assets, revaluation, time_decay, vol_shock)
+    p = prepare(returns, weights, method=name, confidence=confidence,
                  horizon=horizon, cov=cov, mean=mean, corr=corr, df=df, lam=lam, scaling=scaling,
                  missing=missing)
     risk = _risk(p, gradient=False)
@@ -286,7 +332,9 @@ def component_var(
     returns: ArrayLike | None, weights: ArrayLike, confidence: float = 0.99, horizon: int = 1,
     method: str = "normal", measure: str = "var", *, cov: ArrayLike | None = None,
     mean: ArrayLike | None = None, corr: ArrayLike | None = None, df: float | None = None,
-    lam: float = 0.94, scaling: str = "sqrt", missing: str = "raise",
+    lam: float = 0.94, scaling: str = "sqrt", missing: str = "raise", assets: Sequence[str] | None = None,
+    revaluation: str | None = None, time_decay: bool = False, period: float | str = 1.0,
+    vol_shock: ArrayLike | float | None = None,
 ) -> Decomposition:
     r"""Euler decomposition of portfolio VaR or ES into marginal and component risk.
 
@@ -310,8 +358,9 @@ def component_var(
         As :func:`portfolio_var` (default method ``normal``).
     measure : {"var", "es"}, default "var"
         Decompose VaR or expected shortfall.
-    cov, mean, corr, df, lam, scaling, missing
-        As :func:`portfolio_var`.
+    cov, mean, corr, df, lam, scaling, missing, assets, revaluation, time_decay, period, vol_shock
+        As :func:`portfolio_var`. With a book the components are per position and
+        ``marginal`` is per unit of each position's quantity.
 
     Returns
     -------
@@ -323,15 +372,25 @@ def component_var(
     (2006), "Cracking VaR with kernels", *Risk* 19(8), 70–74.
     """
     which = choose(measure, "measure", MEASURES)
-    p = prepare(returns, weights, method=choose(method, "method", METHODS), confidence=confidence,
+    name = choose(method, "method", METHODS)
+    if isinstance(weights, Book):
+        bp = _book_problem(returns, weights, name, confidence, horizon, lam, scaling, missing, assets, revaluation,
+                           time_decay, period, vol_shock, cov, corr, df)
+        var, es, comp = book_risk(bp, which, gradient=True)
+        assert comp is not None
+        total = var if which == "var" else es
+        _refuse_zero(total, which)
+        q = weights.quantity
+        marginal_q = np.divide(comp, q, out=np.zeros_like(comp), where=q != 0.0)
+        return Decomposition(float(total), marginal_q, comp, comp / total)
+    _refuse_book_options(assets, revaluation, time_decay, vol_shock)
+    p = prepare(returns, weights, method=name, confidence=confidence,
                  horizon=horizon, cov=cov, mean=mean, corr=corr, df=df, lam=lam, scaling=scaling,
                  missing=missing)
     risk = _risk(p, gradient=True)
     total, marginal = (risk.var, risk.grad_var) if which == "var" else (risk.es, risk.grad_es)
     assert marginal is not None
-    if total == 0.0:
-        raise XlVarError(f"the portfolio {which.upper()} is exactly zero, so percent contributions are "
-                         "undefined: check the weights")
+    _refuse_zero(total, which)
     component = p.weights * marginal
     return Decomposition(float(total), marginal, component, component / total)
 

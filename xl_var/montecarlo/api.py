@@ -18,14 +18,18 @@ from threadpoolctl import threadpool_limits
 from xl_var._inputs import MIN_OBS, check_df, check_variance, covariance_inputs, refuse_covariance_with_returns, vector
 from xl_var._typing import FloatArray
 from xl_var._validate import check_confidence, check_horizon, check_lambda, check_positive_int, choose, clean_returns
+from xl_var.book import Book
+from xl_var.bookrisk import REVALUATIONS, book_returns, decay_years
 from xl_var.errors import XlVarError
 from xl_var.moments import covariance_moments, sample_moments
+from xl_var.montecarlo.bookmodel import BookModel
 from xl_var.montecarlo.chunks import HIST_HALF_WIDTH, RunSpec, row_capacity
 from xl_var.montecarlo.dask_backend import DaskRunner
-from xl_var.montecarlo.models import MODELS, build_model
+from xl_var.montecarlo.models import MODELS, ScenarioModel, build_model
 from xl_var.montecarlo.result import MCResult
 from xl_var.montecarlo.runner import Monitor, ThreadRunner, execute
 from xl_var.montecarlo.tail import tail_size
+from xl_var.parametric import fit_t_df
 
 __all__ = ["DEFAULT_MAX_SCENARIOS", "MAX_TAIL_BYTES", "monte_carlo"]
 
@@ -114,13 +118,30 @@ class _Inputs:
     sobol: bool
     bins: int
     size: float  # Σ|w_i|·rms_i of one period: the size against which a zero variance is judged
+    book: Book | None = None  # a book revalued in each scenario (weights are then the unit weights of its fit)
+    revaluation: str = "full"
+    dt: float = 0.0
 
 
 def _validate(returns: Any, weights: Any, scenarios: Any, model: Any, confidence: Any, horizon: Any, seed: Any,
               workers: Any, progress: Any, cancel: Any, *, cov: Any, mean: Any, df: Any, lam: Any, sobol: Any,
-              chunk_size: Any, target_rse: Any, max_scenarios: Any, bins: Any, missing: Any) -> _Inputs:
+              chunk_size: Any, target_rse: Any, max_scenarios: Any, bins: Any, missing: Any, assets: Any = None,
+              revaluation: Any = None, time_decay: Any = False, period: Any = 1.0) -> _Inputs:
     """Check every argument once; raise XlVarError naming the argument and the fix."""
     name = choose(model, "model", MODELS)
+    book: Book | None = None
+    reval, decay = "full", 0.0
+    if isinstance(weights, Book):
+        if returns is None:
+            raise XlVarError("a Book needs returns of its underlyings (one column each, named by assets=)")
+        book = weights
+        returns = book_returns(returns, book, assets)
+        reval = choose("full" if revaluation is None else revaluation, "revaluation", REVALUATIONS)
+        decay = decay_years(time_decay, horizon, period)
+        weights = book.dollar_delta()  # the book's linear part: for the size checks and fitting t's df
+    elif assets is not None or revaluation is not None or time_decay:
+        raise XlVarError("assets, revaluation and time_decay apply to a Book of positions given as weights: "
+                         "leave them out, or pass an xl_var.Book")
     confs = _confidences(confidence)
     h = check_horizon(horizon)
     s = check_positive_int(scenarios, "scenarios")
@@ -157,7 +178,8 @@ def _validate(returns: Any, weights: Any, scenarios: Any, model: Any, confidence
             raise XlVarError(f"max_scenarios ({cap:,}) must be at least scenarios ({s:,})")
     elif max_scenarios is not None:
         raise XlVarError("max_scenarios caps a convergence run: pass target_rse too, or leave it out")
-    _check_tail_memory(cap, "scenarios" if rse is None else "max_scenarios", confs, w.size, h)
+    _check_tail_memory(cap, "scenarios" if rse is None else "max_scenarios", confs,
+                       w.size if book is None else max(book.size, w.size), h)
     c_max = max(confs)
     if s * (1.0 - c_max) < MIN_TAIL:
         raise XlVarError(f"scenarios must be at least {math.ceil(MIN_TAIL / (1.0 - c_max)):,} for confidence "
@@ -173,7 +195,7 @@ def _validate(returns: Any, weights: Any, scenarios: Any, model: Any, confidence
         target_rse=rse, seed=_seed(seed),
         workers=check_positive_int(workers, "workers") if workers is not None else (os.cpu_count() or 1),
         chunk_size=chunk, df=nu, lam=check_lambda(lam), sobol=bool(sobol), bins=check_positive_int(bins, "bins"),
-        size=m.scale,
+        size=m.scale, book=book, revaluation=reval, dt=decay,
     )
 
 
@@ -200,6 +222,10 @@ def monte_carlo(
     scheduler: Any = None,
     bins: int = 100,
     missing: str = "raise",
+    assets: Sequence[str] | None = None,
+    revaluation: str | None = None,
+    time_decay: bool = False,
+    period: float | str = 1.0,
 ) -> MCResult:
     r"""Monte Carlo VaR and ES of a portfolio, with standard errors and Euler decomposition.
 
@@ -274,6 +300,12 @@ def monte_carlo(
         Bins of the loss histogram.
     missing : {"raise", "drop"}
         What to do with rows of ``returns`` holding NaN or inf.
+    assets, revaluation, time_decay, period
+        With a :class:`~xl_var.book.Book` as ``weights``: the names of the columns of
+        ``returns`` (the underlyings); how each scenario reprices the book (``"full"``,
+        the default, ``"delta"`` or ``"delta-gamma"``; :mod:`xl_var.montecarlo.bookmodel`);
+        whether scenarios reprice at valuation + horizon; days per period. VaR, ES and
+        the components (one per position) are then in USD.
 
     Returns
     -------
@@ -294,12 +326,21 @@ def monte_carlo(
     start = time.perf_counter()
     run = _validate(returns, weights, scenarios, model, confidence, horizon, seed, workers, progress, cancel,
                     cov=cov, mean=mean, df=df, lam=lam, sobol=sobol, chunk_size=chunk_size, target_rse=target_rse,
-                    max_scenarios=max_scenarios, bins=bins, missing=missing)
+                    max_scenarios=max_scenarios, bins=bins, missing=missing, assets=assets,
+                    revaluation=revaluation, time_decay=time_decay, period=period)
     with threadpool_limits(limits=1, user_api="blas"):  # one BLAS thread: same rounding on every worker
         monitor = Monitor(progress, cancel, run.scenarios)
         monitor.tick(0, force=True)
-        mc = build_model(run.model, run.returns, run.weights, run.horizon, cov=run.cov, mean=run.mean, df=run.df,
-                         lam=run.lam, sobol=run.sobol, step=lambda: monitor.tick(0))
+        mc: ScenarioModel
+        if run.book is None:
+            mc = build_model(run.model, run.returns, run.weights, run.horizon, cov=run.cov, mean=run.mean,
+                             df=run.df, lam=run.lam, sobol=run.sobol, step=lambda: monitor.tick(0))
+        else:  # the underlyings' model with unit weights (t's df fitted to the book's delta portfolio)
+            assert run.returns is not None
+            df_ = fit_t_df(run.returns @ run.weights) if run.model == "t" and run.df is None else run.df
+            base = build_model(run.model, run.returns, np.ones(run.weights.size), run.horizon, df=df_, lam=run.lam,
+                               sobol=run.sobol, step=lambda: monitor.tick(0))
+            mc = BookModel(base, run.book, run.revaluation, run.dt)
         # the model's own spread too (filtered or overlapping h-period data can differ from the returns')
         check_variance(mc.scale, math.sqrt(run.horizon) * run.size, f"model '{run.model}'")
         lo, hi = mc.centre - HIST_HALF_WIDTH * mc.scale, mc.centre + HIST_HALF_WIDTH * mc.scale
