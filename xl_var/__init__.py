@@ -16,6 +16,7 @@ from xl_var.book import Book, BookGreeks, Position
 from xl_var.correlation import correlation_matrix, nearest_correlation, stress_correlation
 from xl_var.errors import Cancelled, LooksLikePrices, XlVarError
 from xl_var.instruments import Instrument, parse_instrument, year_fraction
+from xl_var.margin import MarginResult, MarginScenario, margin_parameters, portfolio_margin
 from xl_var.montecarlo import MCResult, monte_carlo
 from xl_var.portfolio import (
     Decomposition,
@@ -27,6 +28,7 @@ from xl_var.portfolio import (
     portfolio_volatility,
 )
 from xl_var.returns import price_returns
+from xl_var.stress import StressResult, load_scenarios, stress_test
 from xl_var.volsurface import VolSurface
 
 __version__ = "0.1.0"
@@ -41,8 +43,11 @@ __all__ = [
     "Instrument",
     "LooksLikePrices",
     "MCResult",
+    "MarginResult",
+    "MarginScenario",
     "Position",
     "RiskResult",
+    "StressResult",
     "VolSurface",
     "XlVarError",
     "__version__",
@@ -50,12 +55,16 @@ __all__ = [
     "component_var",
     "correlation_matrix",
     "incremental_var",
+    "load_scenarios",
+    "margin_parameters",
     "monte_carlo",
     "nearest_correlation",
     "parse_instrument",
+    "portfolio_margin",
     "portfolio_var",
     "portfolio_volatility",
     "price_returns",
     "stress_correlation",
+    "stress_test",
     "year_fraction",
 ]
