@@ -27,6 +27,7 @@ from xl_var.portfolio import (
     portfolio_var,
     portfolio_volatility,
 )
+from xl_var.pricing import Greeks, implied_vol, option_greeks, option_price
 from xl_var.returns import price_returns
 from xl_var.stress import StressResult, load_scenarios, stress_test
 from xl_var.volsurface import VolSurface
@@ -39,6 +40,7 @@ __all__ = [
     "BookGreeks",
     "Cancelled",
     "Decomposition",
+    "Greeks",
     "IncrementalResult",
     "Instrument",
     "LooksLikePrices",
@@ -54,11 +56,14 @@ __all__ = [
     "backtest",
     "component_var",
     "correlation_matrix",
+    "implied_vol",
     "incremental_var",
     "load_scenarios",
     "margin_parameters",
     "monte_carlo",
     "nearest_correlation",
+    "option_greeks",
+    "option_price",
     "parse_instrument",
     "portfolio_margin",
     "portfolio_var",

@@ -27,26 +27,14 @@ from xl_var._validate import (
 )
 from xl_var.correlation import correlation_input, nearest_correlation
 from xl_var.errors import XlVarError
+from xl_var.methods import METHODS, MIN_OBS, SCENARIO_METHODS
 
 __all__ = ["MEASURES", "METHODS", "MIN_OBS", "SCENARIO_METHODS", "Problem", "check_cov", "check_df", "check_variance",
            "covariance_inputs", "prepare", "refuse_covariance_with_returns", "vector"]
 
 
-#: Canonical method names and their accepted aliases.
-METHODS: dict[str, tuple[str, ...]] = {
-    "normal": ("gaussian", "parametric"),
-    "t": ("student", "student-t"),
-    "modified": ("cornish-fisher", "cornishfisher"),
-    "historical": (),
-    "ewma": (),
-    "fhs": (),
-}
-SCENARIO_METHODS = ("historical", "fhs")
 MEASURES = {"var": ("value-at-risk", "value at risk"), "es": ("expected shortfall", "cvar", "etl")}
 _SCALINGS = {"sqrt": (), "overlapping": ()}
-#: Fewest observations per method: a quantile (interpolated, as R and Excel do) and a covariance
-#: need 2 rows; skewness and kurtosis 4; fitting the t's degrees of freedom (or a t copula) 10.
-MIN_OBS = {"normal": 2, "ewma": 2, "historical": 2, "fhs": 2, "modified": 4, "t": 10}
 ZERO_VOL = 1e-12  # portfolio volatility below this fraction of PortfolioMoments.scale counts as zero
 SD_RANGE = (1e-150, 1e150)  # sd^4 and its reciprocal stay finite and normal inside this range
 
@@ -195,6 +183,9 @@ def prepare(returns: ArrayLike | None, weights: ArrayLike, *, method: str, confi
 
 def check_variance(sd: float, scale: float, label: str) -> None:
     """Reject a zero-variance portfolio, and one whose size double precision cannot carry."""
+    if not (math.isfinite(sd) and math.isfinite(scale)):
+        raise XlVarError(f"the portfolio of {label} overflows: returns × weights are too large for double precision "
+                         "arithmetic (no finite variance): rescale them, e.g. returns as fractions (0.01 for 1%)")
     if not sd > ZERO_VOL * scale:
         raise XlVarError(f"the portfolio of {label} has zero variance (weights all zero, returns constant or "
                          "a perfect hedge), so its VaR is undefined: check the weights and returns")

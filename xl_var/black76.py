@@ -14,6 +14,13 @@ take already-clean float arrays that broadcast together and never raise.
 At :math:`s = 0` (expiry, or zero volatility) the value is the discounted intrinsic
 value :math:`D\max(\pm(F - K), 0)`.
 
+Accuracy: the out-of-the-money option (the call when :math:`F \le K`, else the put) is
+valued by its own formula, whose two terms are small and computed to full relative
+precision by ``ndtr``, and the in-the-money one as that value plus the intrinsic value
+(put-call parity on the forward). Parity taken the other way, :math:`P = C - (F - K)`
+for a deep out-of-the-money put, would cancel ``F`` against ``F`` and lose its whole
+time value.
+
 Reference: Black, F. (1976), "The pricing of commodity contracts", *Journal of
 Financial Economics* 3, 167–179; Haug, E. G. (2007), *The Complete Guide to Option
 Pricing Formulas*, 2nd ed., §1.1.6.
@@ -27,7 +34,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
-from xl_var._typing import FloatArray
+from xl_var._typing import BoolArray, FloatArray
 
 __all__ = ["Black76Greeks", "black76_greeks", "black76_price"]
 
@@ -36,6 +43,21 @@ _INV_SQRT_2PI = 0.3989422804014327
 
 def _arrays(*xs: ArrayLike) -> list[FloatArray]:
     return [np.asarray(x, dtype=np.float64) for x in xs]
+
+
+def _d1(f: FloatArray, k: FloatArray, s: FloatArray) -> FloatArray:
+    """:math:`d_1` where :math:`s > 0`, 0 elsewhere (never divides by zero)."""
+    live = s > 0.0
+    d1: FloatArray = np.where(live, (np.log(f / k) + 0.5 * s * s) / np.where(live, s, 1.0), 0.0)
+    return d1
+
+
+def _value(call: BoolArray, f: FloatArray, k: FloatArray, s: FloatArray, d1: FloatArray) -> FloatArray:
+    """Undiscounted value: the out-of-the-money option's formula plus the intrinsic value."""
+    w = np.where(f <= k, 1.0, -1.0)  # +1: the OTM option is the call, -1: the put
+    otm = np.where(s > 0.0, w * (f * ndtr(w * d1) - k * ndtr(w * (d1 - s))), 0.0)
+    value: FloatArray = np.maximum(otm, 0.0) + np.maximum(np.where(call, f - k, k - f), 0.0)
+    return value
 
 
 def black76_price(is_call: ArrayLike, forward: ArrayLike, strike: ArrayLike, expiry: ArrayLike,
@@ -63,13 +85,7 @@ def black76_price(is_call: ArrayLike, forward: ArrayLike, strike: ArrayLike, exp
     """
     call, f, k, t, v, r = np.asarray(is_call, dtype=bool), *_arrays(forward, strike, expiry, vol, rate)
     s = v * np.sqrt(t)
-    live = s > 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        d1 = np.where(live, (np.log(f / k) + 0.5 * s * s) / np.where(live, s, 1.0), 0.0)
-    d2 = d1 - s
-    c = np.where(live, f * ndtr(d1) - k * ndtr(d2), np.maximum(f - k, 0.0))
-    value = np.where(call, c, c - (f - k))  # put-call parity on the forward
-    out: FloatArray = np.exp(-r * t) * np.maximum(value, 0.0)
+    out: FloatArray = np.exp(-r * t) * _value(call, f, k, s, _d1(f, k, s))
     return out
 
 
@@ -122,13 +138,12 @@ def black76_greeks(is_call: ArrayLike, forward: ArrayLike, strike: ArrayLike, ex
     s = v * np.sqrt(t)
     live = s > 0.0
     safe_s = np.where(live, s, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        d1 = np.where(live, (np.log(f / k) + 0.5 * s * s) / safe_s, 0.0)
+    d1 = _d1(f, k, s)
     disc = np.exp(-r * t)
-    price = black76_price(call, f, k, t, v, r)
+    price = disc * _value(call, f, k, s, d1)
     itm = np.where(f > k, 1.0, np.where(f < k, 0.0, 0.5))
-    n1 = np.where(live, ndtr(d1), itm)
-    delta = disc * np.where(call, n1, n1 - 1.0)
+    # the put's N(-d1) from ndtr, not 1 - N(d1), keeps a deep out-of-the-money put's delta accurate
+    delta = disc * np.where(call, np.where(live, ndtr(d1), itm), -np.where(live, ndtr(-d1), 1.0 - itm))
     pdf = np.where(live, _INV_SQRT_2PI * np.exp(-0.5 * d1 * d1), 0.0)
     gamma = disc * pdf / (f * safe_s)
     root_t = np.sqrt(t)

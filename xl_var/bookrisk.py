@@ -51,22 +51,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from xl_var._inputs import SCENARIO_METHODS, Problem
+from xl_var._inputs import Problem
 from xl_var._typing import FloatArray
 from xl_var._validate import as_matrix, check_confidence, check_horizon, check_lambda, choose, clean_returns
 from xl_var.book import DAYS_PER_YEAR, Book
 from xl_var.errors import XlVarError
 from xl_var.ewma import ewma_cov
 from xl_var.historical import fhs_scenarios, overlapping_sums
+from xl_var.methods import REGISTRY, REVALUATIONS, SCENARIO_METHODS
 
-__all__ = ["REVALUATIONS", "BookProblem", "book_returns", "book_risk", "decay_years", "prepare_book"]
+__all__ = ["BookProblem", "book_returns", "book_risk", "decay_years", "prepare_book"]
 
-#: Canonical revaluation names and their aliases.
-REVALUATIONS: dict[str, tuple[str, ...]] = {
-    "full": ("full revaluation", "full-revaluation", "reprice"),
-    "delta": ("linear", "delta-normal"),
-    "delta-gamma": ("deltagamma", "delta gamma", "quadratic", "delta-gamma-theta"),
-}
 _PERIODS = {"day": 1.0, "week": 7.0, "month": DAYS_PER_YEAR / 12.0, "year": DAYS_PER_YEAR}
 _FD_STEP = 1e-6  # relative step of the central differences of parametric delta-gamma components
 
@@ -137,8 +132,8 @@ def prepare_book(returns: ArrayLike, book: Book, *, assets: Sequence[str] | None
         raise XlVarError("cov= and corr= are not used with a Book: give the underlyings' returns")
     if df is not None:
         raise XlVarError("df= is not used with a Book: leave it out")
-    reval = choose(revaluation, "revaluation", REVALUATIONS) if revaluation is not None else (
-        "full" if method in SCENARIO_METHODS else "delta")
+    reval = (choose(revaluation, "revaluation", {r.name: r.aliases for r in REVALUATIONS.values()})
+             if revaluation is not None else REGISTRY[method].default_revaluation)
     if reval == "full" and method not in SCENARIO_METHODS:
         raise XlVarError(f"revaluation='full' reprices the book in scenarios: use method 'historical' or 'fhs', or "
                          f"monte_carlo with the book; method '{method}' takes revaluation 'delta' or 'delta-gamma'")
@@ -180,7 +175,7 @@ def prepare_book(returns: ArrayLike, book: Book, *, assets: Sequence[str] | None
 
 def _moves(bp: BookProblem) -> tuple[FloatArray, FloatArray | None]:
     """Scenario moves of the underlyings over the horizon (and the vol changes that go with them)."""
-    x = bp.returns if bp.method == "historical" else fhs_scenarios(bp.returns, bp.lam)
+    x = bp.returns if REGISTRY[bp.method].estimator == "historical" else fhs_scenarios(bp.returns, bp.lam)
     shock = bp.vol_shock if isinstance(bp.vol_shock, np.ndarray) else None
     if bp.scaling == "overlapping":
         x = overlapping_sums(x, bp.horizon)

@@ -53,7 +53,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import ArrayLike
 
-from xl_var._inputs import MEASURES, METHODS, SCENARIO_METHODS, Problem, check_variance, prepare, vector
+from xl_var._inputs import MEASURES, Problem, check_variance, prepare, vector
 from xl_var._typing import FloatArray
 from xl_var._validate import choose
 from xl_var.book import Book
@@ -67,8 +67,9 @@ from xl_var.historical import (
     fhs_scenarios,
     overlapping_sums,
 )
+from xl_var.methods import METHODS, REGISTRY
 from xl_var.moments import PortfolioMoments, covariance_moments, recolour, sample_moments, with_correlation
-from xl_var.parametric import Risk, cornish_fisher_risk, fit_t_df, normal_risk, student_t_risk
+from xl_var.parametric import Risk, fit_t_df
 
 __all__ = [
     "METHODS",
@@ -150,15 +151,17 @@ class IncrementalResult:
 
 
 def _moments(p: Problem, gradient: bool) -> PortfolioMoments:
+    """Portfolio moments by the method's estimator (:data:`xl_var.methods.REGISTRY`)."""
     if p.returns is None:
         assert p.cov is not None and p.mean is not None
         cov = p.cov if p.corr is None else with_correlation(p.cov, p.corr)
         return covariance_moments(cov, p.mean, p.weights, gradient=gradient)
-    if p.method == "ewma":
+    estimator = REGISTRY[p.method].estimator
+    if estimator == "ewma":
         cov = ewma_cov(p.returns, p.lam)
         cov = cov if p.corr is None else with_correlation(cov, p.corr)
         return covariance_moments(cov, np.zeros(p.weights.size), p.weights, gradient=gradient)
-    if p.method == "modified":
+    if estimator == "higher":
         data = p.returns if p.corr is None else recolour(p.returns, p.corr)
         return sample_moments(data, p.weights, higher=True, gradient=gradient)
     if p.corr is None:
@@ -169,7 +172,7 @@ def _moments(p: Problem, gradient: bool) -> PortfolioMoments:
 
 def _scenario_risk(p: Problem, gradient: bool, label: str) -> Risk:
     assert p.returns is not None
-    x = p.returns if p.method == "historical" else fhs_scenarios(p.returns, p.lam)
+    x = p.returns if REGISTRY[p.method].estimator == "historical" else fhs_scenarios(p.returns, p.lam)
     factor = math.sqrt(p.horizon)
     if p.scaling == "overlapping":
         x, factor = overlapping_sums(x, p.horizon), 1.0
@@ -185,22 +188,18 @@ def _scenario_risk(p: Problem, gradient: bool, label: str) -> Risk:
 
 def _risk(p: Problem, *, gradient: bool, label: str = "weights") -> Risk:
     """One-period risk by ``p.method`` scaled to the horizon, with gradients if asked."""
-    if p.method in SCENARIO_METHODS:
+    method = REGISTRY[p.method]
+    if method.scenarios:
         return _scenario_risk(p, gradient, label)
     m = _moments(p, gradient)
     check_variance(m.sd, m.scale, label)
     m = m.over_horizon(p.horizon)
-    if p.method == "modified":
-        risk = cornish_fisher_risk(m, p.confidence)
-    elif p.method == "t":
-        nu = p.df
-        if nu is None:  # fitted to the observed portfolio series (prepare() demands df with cov=)
-            assert p.returns is not None
-            nu = fit_t_df(p.returns @ p.weights)
-        risk = student_t_risk(m, p.confidence, nu)
-    else:
-        risk = normal_risk(m, p.confidence)
-    return risk
+    nu = p.df
+    if method.fits_df and nu is None:  # fitted to the observed portfolio series (prepare() demands df with cov=)
+        assert p.returns is not None
+        nu = fit_t_df(p.returns @ p.weights)
+    assert method.risk is not None
+    return method.risk(m, p.confidence, math.nan if nu is None else nu)
 
 
 def _refuse_zero(total: float, which: str) -> None:
