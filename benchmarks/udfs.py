@@ -3,21 +3,22 @@
 A 1000×20 range (a header row of names, a date column of datetimes, 1000 rows of
 fat-tailed returns, as xlwings hands it over with ``ndim=2``) goes through each worksheet
 function; in the same run the engine call that function makes is timed on ready-made
-numpy arrays. ``overhead = udf - engine`` and its ratio to the engine time is printed,
-against the issue's target of < 10 %.
+numpy arrays, and so is the yardstick ("floor"): ``np.array(rows, dtype=float)``, numpy's
+own list-of-rows → ndarray copy of the same 1000×20 numbers (date column already cut off).
+``overhead = udf - engine``; the target (issue 11) is overhead ≤ 1.0 × the floor: a layer
+that receives lists of rows cannot do less than copy them once, and the copy alone costs
+several times a 1000×20 parametric or historical VaR, so the old target of "< 10 % of the
+engine" is out of reach for any such layer (its ratio is still printed, for reference).
 
-Also printed, as the yardstick ("floor"): ``np.array(rows, dtype=float)``, numpy's own
-list-of-rows → ndarray copy of the same 1000×20 numbers (date column already cut off),
-and each overhead as a multiple of it. The layer's own work is packing each row's numbers
-with :mod:`struct` (the date column skipped in C; text, blanks, dates and errors refused,
-so they are never silently numbers: about half the floor), finding any TRUE/FALSE among
-the cells that read 0 or 1, header/date detection, and formatting the result: in all
-about 1.0-1.2 × the floor for one returns range (2-core machine, ``--repeat 5 --number
-10``). RETURNS also turns its ~20 000 results back into Python floats (``tolist``, about
-0.8 × the floor), so ~1.9 ×; VARBACKTEST reads two 750-cell columns, ~0.6 ×. The engine
-is so fast that the copy alone costs several times a 1000×20 parametric or historical
-VaR, so the < 10 % target is out of reach for any Python layer; in Excel, xlwings' COM
-transfer of the range costs more again.
+The layer's own work is packing each row's numbers (the date column skipped; text, blanks,
+dates and errors refused, so they are never silently numbers), finding any TRUE/FALSE among
+the cells that read 0 or 1, header/date detection, and formatting the result. RETURNS also
+turns its ~20 000 results back into Python floats (``tolist``), so it has more to do than the
+others; in Excel, xlwings' COM transfer of the range costs more again.
+
+Also timed: AGGVAR on a 10,000 × 200 range, clean and with a single bad cell (a text value in
+the middle): locating bad cells must stay fast (the bad range must cost no more than a few
+times the clean one; it answers with one error line naming the cell).
 
 Timings are the best of ``--repeat`` rounds of ``--number`` calls each (``timeit``).
 Usage: ``.venv/bin/python benchmarks/udfs.py [--repeat 7] [--number 20]``
@@ -37,7 +38,8 @@ import xl_var as xv
 import xl_var_udfs as u
 
 T, N = 1000, 20
-TARGET = 0.10
+TARGET = 1.0  # overhead at most this multiple of the floor (the bare list-of-rows -> ndarray copy)
+BIG_T, BIG_N = 10_000, 200
 
 
 def excel_range() -> tuple[list[list[Any]], np.ndarray, np.ndarray]:
@@ -87,6 +89,23 @@ def cases(rows: list[list[Any]], x: np.ndarray, w: np.ndarray) -> list[Case]:
     return out
 
 
+def bad_cell(repeat: int) -> None:
+    """Print AGGVAR's time on a clean 10,000 × 200 range and on the same range with one bad cell."""
+    rng = np.random.default_rng(5)
+    rows: list[list[Any]] = [[f"A{j + 1}" for j in range(BIG_N)]]
+    rows += (rng.standard_t(4, size=(BIG_T, BIG_N)) * 0.01).tolist()
+    wcol = [[1.0 / BIG_N] for _ in range(BIG_N)]
+    bad = [list(r) for r in rows]
+    bad[BIG_T // 2][BIG_N // 2] = "n/a"
+    clean_s = best(lambda: u.AGGVAR(rows, wcol), repeat, 1)
+    bad_s = best(lambda: u.AGGVAR(bad, wcol), repeat, 1)
+    answer = u.AGGVAR(bad, wcol)
+    assert isinstance(answer, str) and answer.startswith("#"), answer
+    print(f"\nAGGVAR on a {BIG_T:,} x {BIG_N} range: clean {clean_s:.3f} s, one bad cell {bad_s:.3f} s "
+          f"({bad_s / clean_s:.1f}x the clean range)")
+    print(f"  answer: {answer}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=7)
@@ -95,20 +114,27 @@ def main() -> None:
     rows, x, w = excel_range()
     body = [r[1:] for r in rows[1:]]
     floor = best(lambda: np.array(body, dtype=np.float64), args.repeat, args.number)
-    print(f"UDF-layer overhead on a {T}x{N} range (header row + date column); target < {TARGET:.0%} of the engine")
+    print(f"UDF-layer overhead on a {T}x{N} range (header row + date column); target: overhead <= {TARGET:g} x the "
+          "floor")
     print(f"floor: list of rows -> ndarray copy of the numbers: {floor * 1e6:8.1f} us\n")
-    print(f"{'function':24} {'engine us':>10} {'UDF us':>10} {'overhead us':>12} {'overhead/engine':>16}  target"
-          f" {'overhead/floor':>15}")
+    print(f"{'function':24} {'engine us':>10} {'UDF us':>10} {'overhead us':>12} {'overhead/floor':>15}  target"
+          f" {'overhead/engine':>16}")
+    over = []
     for label, udf, engine in cases(rows, x, w):
         result = udf()
         assert not isinstance(result, str) or not result.startswith("#"), (label, result)
         t_engine = best(engine, args.repeat, args.number)
         t_udf = best(udf, args.repeat, args.number)
         extra = max(t_udf - t_engine, 0.0)
-        ratio = extra / t_engine
-        mark = "ok" if ratio < TARGET else "over"
-        print(f"{label:24} {t_engine * 1e6:10.1f} {t_udf * 1e6:10.1f} {extra * 1e6:12.1f} {ratio:15.1%}  {mark:6}"
-              f" {extra / floor:15.2f}")
+        ratio = extra / floor
+        mark = "ok" if ratio <= TARGET else "over"
+        if ratio > TARGET:
+            over.append(label)
+        print(f"{label:24} {t_engine * 1e6:10.1f} {t_udf * 1e6:10.1f} {extra * 1e6:12.1f} {ratio:15.2f}  {mark:6}"
+              f" {extra / t_engine:15.1%}")
+    print(f"\ntarget overhead <= {TARGET:g} x the floor: " + ("met by every function" if not over else
+                                                            f"NOT met by {', '.join(over)}"))
+    bad_cell(max(1, min(args.repeat, 3)))
 
 
 if __name__ == "__main__":

@@ -10,12 +10,13 @@ These functions return the matrix itself (an ``ndarray``), not a result object: 
 matrix *is* the result, it feeds straight into ``portfolio_var(..., corr=...)``, and
 ``STRESSCORR``/``CORRMATRIX`` spill it into Excel unchanged.
 
-User-supplied matrices are checked once, in one place: square, every entry finite,
-symmetric and with a unit diagonal to within ``1e-6`` (smaller differences, e.g. from
-rounding or float32 exports, are averaged away silently; larger ones raise
-:class:`~xl_var.errors.XlVarError` naming the first offending position), and every
-entry within ``[-1, 1]`` to within ``1e-6``. A diagonal that is not 1 almost always
-means a covariance matrix was passed; the message says so.
+User-supplied correlations (``corr``, ``crisis``) are checked once, in one place: square,
+every entry finite, symmetric and with a unit diagonal to within ``1e-6`` (smaller
+differences, e.g. from rounding or float32 exports, are averaged away silently; larger
+ones raise :class:`~xl_var.errors.XlVarError` naming the first offending position), and
+every entry within ``[-1, 1]`` to within ``1e-6``. A diagonal that is not 1 almost always
+means a covariance matrix was passed; the message says so. :func:`nearest_correlation`
+alone accepts any symmetric matrix, as Higham (2002) and NAG ``g02aa`` do.
 """
 
 from __future__ import annotations
@@ -105,12 +106,18 @@ def correlation_matrix(
 
 
 def nearest_correlation(a: ArrayLike, *, tol: float = 1e-10, max_iter: int = 10_000) -> FloatArray:
-    r"""Nearest valid correlation matrix to ``a`` in the Frobenius norm (Higham 2002).
+    r"""Nearest valid correlation matrix to any symmetric ``a`` in the Frobenius norm (Higham 2002).
 
     Solves :math:`\min_X \lVert A - X\rVert_F` over symmetric positive semi-definite
     :math:`X` with unit diagonal by alternating projections with Dykstra's correction
-    (Higham 2002, Algorithm 3.3, :math:`W = I`). With :math:`Y_0 = A`,
-    :math:`\Delta S_0 = 0`:
+    (Higham 2002, Algorithm 3.3, :math:`W = I`). ``a`` may be any symmetric matrix, as in
+    Higham's paper, NAG ``g02aa`` and MATLAB's ``nearcorr``: entries outside [-1, 1] and a
+    diagonal that is not 1 are allowed. Since every candidate :math:`X` has a unit diagonal,
+    :math:`\lVert A - X\rVert_F^2 = \sum_{i \ne j}(a_{ij} - x_{ij})^2 + \sum_i (a_{ii} - 1)^2`
+    and the diagonal of :math:`A` does not change the answer: :math:`A` is symmetrised and its
+    diagonal set to 1 first (as ``g02aa`` does). Note that for a *covariance* matrix this is
+    not its correlation matrix (:math:`D^{-1/2}\Sigma D^{-1/2}`): divide by the
+    volatilities first for that. With :math:`Y_0 = A`, :math:`\Delta S_0 = 0`:
 
     .. math::
 
@@ -129,8 +136,8 @@ def nearest_correlation(a: ArrayLike, *, tol: float = 1e-10, max_iter: int = 10_
     Parameters
     ----------
     a : array_like, shape (N, N)
-        Approximate correlation matrix: square, finite, symmetric and unit diagonal to
-        within 1e-6 (smaller asymmetry is averaged away silently), entries in [-1, 1].
+        Any square, finite matrix symmetric to within 1e-6 of its largest entry (smaller
+        asymmetry is averaged away silently); the diagonal is ignored.
     tol : float, keyword-only, default 1e-10
         Convergence tolerance on the relative changes, in (0, 1).
     max_iter : int, keyword-only, default 10000
@@ -144,14 +151,15 @@ def nearest_correlation(a: ArrayLike, *, tol: float = 1e-10, max_iter: int = 10_
     Raises
     ------
     XlVarError
-        Non-square, non-finite, asymmetric, out-of-range or non-unit-diagonal ``a``
-        (the message names the position), bad ``tol``/``max_iter``, or no convergence
-        within ``max_iter`` steps.
+        Non-square, non-finite or asymmetric ``a`` (the message names the position), bad
+        ``tol``/``max_iter``, or no convergence within ``max_iter`` steps.
 
     References
     ----------
     N. J. Higham, "Computing the nearest correlation matrix — a problem from finance",
-    *IMA Journal of Numerical Analysis* 22(3), 329–343, 2002.
+    *IMA Journal of Numerical Analysis* 22(3), 329–343, 2002. NAG Library, routine
+    ``g02aa`` (``nag_correg_corrmat_nearest``), example program: the tridiagonal matrix
+    with 2 on the diagonal and -1 beside it.
 
     Examples
     --------
@@ -159,7 +167,9 @@ def nearest_correlation(a: ArrayLike, *, tol: float = 1e-10, max_iter: int = 10_
     >>> round(float(x[0, 1]), 8), round(float(x[0, 2]), 8)
     (0.76068985, 0.15729811)
     """
-    matrix = correlation_input(a, "a")
+    arr = _symmetric_input(a, "a")
+    matrix = 0.5 * (arr + arr.T)
+    np.fill_diagonal(matrix, 1.0)
     try:
         t = float(tol)
     except (TypeError, ValueError):
@@ -327,8 +337,8 @@ def _cov_to_corr(cov: FloatArray, data: FloatArray, message: str) -> FloatArray:
     return out
 
 
-def correlation_input(a: Any, name: str) -> FloatArray:
-    """Validate a user-supplied correlation matrix; return it exactly symmetric with unit diagonal."""
+def _symmetric_input(a: Any, name: str) -> FloatArray:
+    """A square, finite matrix, symmetric to within ``INPUT_ATOL`` of its largest entry (or of 1)."""
     try:
         ndim = np.ndim(a)
     except ValueError:
@@ -350,17 +360,23 @@ def correlation_input(a: Any, name: str) -> FloatArray:
             f"{name} row {r + 1}, column {c + 1} is not a finite number: fill in every correlation"
         )
     asym = np.abs(arr - arr.T)
-    if asym.max() > INPUT_ATOL:
+    if asym.max() > INPUT_ATOL * max(1.0, float(np.abs(arr).max())):
         r, c = sorted(int(i) for i in np.unravel_index(int(np.argmax(asym)), asym.shape))
         raise XlVarError(
             f"{name} is not symmetric: row {r + 1}, column {c + 1} is {arr[r, c]:g} but row {c + 1}, "
             f"column {r + 1} is {arr[c, r]:g}; make them equal"
         )
-    out_of_range = np.argwhere(np.abs(arr) > 1.0 + INPUT_ATOL)
-    if out_of_range.size:
-        r, c = (int(i) for i in out_of_range[0])
-        raise XlVarError(f"{name} row {r + 1}, column {c + 1} is {arr[r, c]:g}: correlations must lie "
-                         "between -1 and 1")
+    return arr
+
+
+def correlation_input(a: Any, name: str) -> FloatArray:
+    """Validate a user-supplied correlation matrix; return it exactly symmetric with unit diagonal.
+
+    Used by every function that *takes* a correlation (``corr=``, ``crisis=``): entries
+    outside [-1, 1] and a diagonal that is not 1 are refused (almost always a covariance
+    matrix passed by mistake). :func:`nearest_correlation` accepts any symmetric matrix.
+    """
+    arr = _symmetric_input(a, name)
     off_unit = np.flatnonzero(np.abs(np.diag(arr) - 1.0) > INPUT_ATOL)
     if off_unit.size:
         i = int(off_unit[0])
@@ -368,6 +384,11 @@ def correlation_input(a: Any, name: str) -> FloatArray:
             f"{name} diagonal entry {i + 1} is {arr[i, i]:g}, not 1: give a correlation matrix "
             "(a covariance matrix divided by the outer product of the volatilities)"
         )
+    out_of_range = np.argwhere(np.abs(arr) > 1.0 + INPUT_ATOL)
+    if out_of_range.size:
+        r, c = (int(i) for i in out_of_range[0])
+        raise XlVarError(f"{name} row {r + 1}, column {c + 1} is {arr[r, c]:g}: correlations must lie "
+                         "between -1 and 1")
     sym = np.clip(0.5 * (arr + arr.T), -1.0, 1.0)
     np.fill_diagonal(sym, 1.0)
     out: FloatArray = sym
@@ -376,8 +397,9 @@ def correlation_input(a: Any, name: str) -> FloatArray:
 
 def _repair(a: FloatArray, *, tol: float = 1e-10, max_iter: int = 10_000) -> FloatArray:
     """Nearest valid correlation matrix of a symmetric unit-diagonal ``a`` (no input checks)."""
-    if np.linalg.eigvalsh(a)[0] >= 0.0:
-        return a
+    if np.linalg.eigvalsh(a)[0] >= 0.0:  # then every entry is within [-1, 1] up to rounding
+        out: FloatArray = np.clip(a, -1.0, 1.0)
+        return out
     y = a.copy()
     x = a.copy()
     ds = np.zeros_like(a)

@@ -53,7 +53,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import ArrayLike
 
-from xl_var._inputs import MEASURES, Problem, check_variance, prepare, vector
+from xl_var._inputs import MEASURES, SD_RANGE, ZERO_VOL, Problem, check_variance, prepare, vector
 from xl_var._typing import FloatArray
 from xl_var._validate import choose
 from xl_var.book import Book
@@ -177,7 +177,12 @@ def _scenario_risk(p: Problem, gradient: bool, label: str) -> Risk:
     if p.scaling == "overlapping":
         x, factor = overlapping_sums(x, p.horizon), 1.0
     loss = -(x @ p.weights)
-    check_variance(float(loss.std()), float(np.abs(p.weights) @ np.sqrt(np.mean(x * x, axis=0))), label)
+    sd = float(loss.std())
+    flat = x.reshape(-1)
+    with np.errstate(over="ignore"):
+        bound = float(np.abs(p.weights).sum()) * math.sqrt(float(flat @ flat) / len(x))  # ≥ the exact scale
+    if not max(ZERO_VOL * bound, SD_RANGE[0]) < sd < SD_RANGE[1]:  # only then is the exact scale needed
+        check_variance(sd, float(np.abs(p.weights) @ np.sqrt(np.mean(x * x, axis=0))), label)
     var, es = empirical_var_es(loss, p.confidence)
     if not gradient:
         return Risk(var, es).scaled(factor)

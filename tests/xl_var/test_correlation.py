@@ -144,9 +144,7 @@ def test_small_asymmetry_is_averaged_silently() -> None:
         ([[1.0, 0.5], [0.4, 1.0]], "not symmetric: row 1, column 2 is 0.5 but row 2, column 1 is 0.4"),
         ([[1.0, 0.1, 0.2], [0.1, 1.0, 0.3], [0.2, 0.9, 1.0]],
          "row 2, column 3 is 0.3 but row 3, column 2 is 0.9"),
-        ([[1.0, 1.2], [1.2, 1.0]], "row 1, column 2 is 1.2: correlations must lie between -1 and 1"),
         ([[1.0, np.nan], [np.nan, 1.0]], "row 1, column 2 is not a finite number"),
-        ([[0.04, 0.01], [0.01, 0.09]], "diagonal entry 1 is 0.04, not 1: give a correlation matrix"),
         ([["x", 0.1], [0.1, 1.0]], "must contain only numbers"),
     ],
 )
@@ -154,6 +152,63 @@ def test_bad_matrices_name_the_argument_and_position(a: object, fragment: str) -
     with pytest.raises(XlVarError) as info:
         xv.nearest_correlation(a)  # type: ignore[arg-type]
     assert str(info.value).startswith("a ")
+    assert fragment in str(info.value)
+
+
+# NAG Library g02aa example (Mark 27.2, nag::ad::g02aa passive example results, 13 digits): the
+# nearest correlation matrix to the tridiagonal matrix with 2 on the diagonal and -1 beside it.
+NAG_G = 2.0 * np.eye(4) - np.eye(4, k=1) - np.eye(4, k=-1)
+NAG_X = np.array([
+    [1.0, -0.8084124981489, 0.1915875018502, 0.1067750490255],
+    [-0.8084124981489, 1.0, -0.6562326948064, 0.1915875018502],
+    [0.1915875018502, -0.6562326948064, 1.0, -0.8084124981489],
+    [0.1067750490255, 0.1915875018502, -0.8084124981489, 1.0],
+])
+
+
+def test_nag_g02aa_example_with_2_on_the_diagonal() -> None:
+    x = xv.nearest_correlation(NAG_G)
+    np.testing.assert_allclose(x, NAG_X, rtol=0, atol=1e-10)
+    assert_valid(x)
+
+
+def test_any_symmetric_matrix_is_accepted_and_its_diagonal_ignored() -> None:
+    rng = np.random.default_rng(12)
+    a = rng.uniform(-3.0, 3.0, (6, 6))
+    a = 0.5 * (a + a.T)
+    x = xv.nearest_correlation(a)
+    assert_valid(x)
+    b = a.copy()
+    np.fill_diagonal(b, rng.uniform(-5.0, 5.0, 6))
+    np.testing.assert_array_equal(xv.nearest_correlation(b), x)
+    # A covariance matrix is accepted too (its nearest correlation, not its scaled correlation).
+    cov = np.array([[0.04, 0.01], [0.01, 0.09]])
+    np.testing.assert_array_equal(xv.nearest_correlation(cov), [[1.0, 0.01], [0.01, 1.0]])
+    # Entries beyond [-1, 1] off the diagonal are projected: [[1, 2], [2, 1]] -> all ones.
+    np.testing.assert_allclose(xv.nearest_correlation([[1.0, 2.0], [2.0, 1.0]]), np.ones((2, 2)), atol=1e-9)
+
+
+def test_symmetry_tolerance_is_relative_to_the_largest_entry() -> None:
+    a = np.array([[1e4, 3e3 + 1e-3], [3e3, 1e4]])  # a rounding-size difference on entries of 10^4
+    assert xv.nearest_correlation(a)[0, 1] == 1.0
+    with pytest.raises(XlVarError, match="a is not symmetric"):
+        xv.nearest_correlation([[1e4, 3e3 + 1.0], [3e3, 1e4]])
+
+
+@pytest.mark.parametrize(
+    ("call", "fragment"),
+    [
+        (lambda c: xv.stress_correlation(c, 0.5), "corr diagonal entry 1 is 2, not 1: give a correlation matrix"),
+        (lambda c: xv.stress_correlation(np.eye(4), 0.5, "blend", crisis=c), "crisis diagonal entry 1 is 2"),
+        (lambda c: xv.portfolio_var(np.random.default_rng(1).normal(0, 0.01, (100, 4)), np.ones(4),
+                                    method="normal", corr=c), "corr diagonal entry 1 is 2, not 1"),
+        (lambda c: xv.stress_correlation(np.where(np.eye(4) == 1, 1.0, 1.2 * np.sign(c)), 0.5),
+         "corr row 1, column 2 is -1.2: correlations must lie between -1 and 1"),
+    ],
+)
+def test_functions_taking_a_correlation_still_refuse_a_non_unit_diagonal(call: object, fragment: str) -> None:
+    with pytest.raises(XlVarError) as info:
+        call(NAG_G)  # type: ignore[operator]
     assert fragment in str(info.value)
 
 

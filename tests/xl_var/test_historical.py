@@ -13,6 +13,7 @@ from xl_var.historical import (
     fhs_scenarios,
     kernel_bandwidth,
     overlapping_sums,
+    quantile7,
 )
 
 
@@ -142,3 +143,23 @@ def test_fhs_scenarios_follow_the_riskmetrics_recursion():
             var = lam * var + (1 - lam) * r[t, i] ** 2
         np.testing.assert_allclose(out[:, i], r[:, i] / np.array(sig) * np.sqrt(var), rtol=1e-12)
     assert np.all(out[:, 2] == 0.0)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 99, 100, 101, 250, 2500])
+def test_quantile7_is_bit_identical_to_numpy(n):
+    rng = np.random.default_rng(n)
+    probabilities = [0.0, 0.001, 1 - 0.99, 1 - 0.975, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1.0, *rng.uniform(size=5)]
+    for sample in (rng.standard_t(3, n) * 0.02, np.round(rng.normal(size=n), 1), np.full(n, 0.1)):
+        before = sample.copy()
+        for p in probabilities:
+            assert quantile7(sample, p) == float(np.quantile(sample, p)), (n, p)
+        np.testing.assert_array_equal(sample, before)  # not modified
+
+
+def test_empirical_var_es_matches_the_numpy_formula_exactly(scenarios):
+    x, w = scenarios
+    loss = -(x @ w)
+    for c in (0.9, 0.95, 0.99, 0.999):
+        q = float(np.quantile(-loss, 1 - c))
+        returns = -loss
+        assert empirical_var_es(loss, c) == (-q, float(-returns[returns < q].mean()))

@@ -5,6 +5,7 @@ import pytest
 
 from xl_var import XlVarError
 from xl_var._validate import (
+    MAX_HORIZON,
     as_matrix,
     as_vector,
     check_confidence,
@@ -79,3 +80,63 @@ def test_matrix_layout_does_not_change_results():
     assert as_matrix(f, "returns").flags.c_contiguous
     for method in ("normal", "modified", "historical", "ewma"):
         assert xv.portfolio_var(f, w, method=method) == xv.portfolio_var(r, w, method=method)
+
+
+def test_horizon_is_capped_with_a_message_not_an_overflow():
+    assert check_horizon(MAX_HORIZON) == MAX_HORIZON
+    assert check_horizon(1e6) == 1_000_000
+    for huge in (1e308, MAX_HORIZON + 1, 10**400):
+        with pytest.raises(XlVarError, match=r"^horizon must be at most 1,000,000; got .+: check its units$"):
+            check_horizon(huge)
+    with pytest.raises(XlVarError, match="got 1e\\+308"):
+        check_horizon(1e308)
+
+
+@pytest.mark.parametrize("method", ["historical", "normal", "modified", "t", "ewma", "fhs"])
+def test_huge_horizon_is_refused_by_every_method(method):
+    import xl_var as xv
+
+    r = np.random.default_rng(0).normal(0.0, 0.01, size=(300, 3))
+    with pytest.raises(XlVarError, match="horizon must be at most"):
+        xv.portfolio_var(r, [0.3, 0.3, 0.4], horizon=1e308, method=method)
+
+
+@pytest.mark.parametrize("method", ["historical", "normal", "modified", "t", "ewma", "fhs"])
+@pytest.mark.parametrize("scale", [1e300, 1e200, 1e160])
+def test_overflowing_returns_say_overflow_not_zero_variance(method, scale):
+    import xl_var as xv
+
+    r = np.random.default_rng(0).normal(0.0, 0.01, size=(300, 3)) * scale
+    with np.errstate(all="ignore"), pytest.raises(XlVarError) as info:
+        xv.portfolio_var(r, [0.3, 0.3, 0.4], method=method)
+    msg = str(info.value)
+    assert "zero variance" not in msg
+    assert msg.startswith("the portfolio of weights overflows: returns × weights are too large for double precision")
+    assert "rescale" in msg
+
+
+def test_matrix_conversion_copies_at_most_once():
+    c = np.random.default_rng(5).standard_normal((40, 6))
+    assert as_matrix(c, "returns") is c  # already C-ordered float64: no copy
+    assert clean_returns(c) is c
+    for other in (np.asfortranarray(c), c[:, ::2], c.astype(np.float32), np.asfortranarray(c.astype(np.int64))):
+        out = as_matrix(other, "returns")
+        assert out.flags.c_contiguous and out.flags.owndata and out.dtype == np.float64
+        np.testing.assert_array_equal(out, np.asarray(other, dtype=np.float64))
+    assert as_matrix(c.tolist(), "returns").flags.c_contiguous
+    col = as_matrix(c[:, 0], "returns")
+    assert col.shape == (40, 1) and col.flags.c_contiguous
+
+
+def test_finiteness_check_with_huge_and_nonfinite_values():
+    big = np.full((3, 2), 1e200)  # the sum of squares overflows, yet every value is finite
+    np.testing.assert_array_equal(as_matrix(big, "x"), big)
+    for bad in (np.inf, -np.inf, np.nan):
+        x = big.copy()
+        x[2, 1] = bad
+        with pytest.raises(XlVarError, match="x row 3, column 2 is not a finite number"):
+            as_matrix(x, "x")
+    r = np.array([[0.1, -0.2], [np.inf, 0.1], [0.3, -0.1]])
+    np.testing.assert_array_equal(clean_returns(r, missing="drop"), r[[0, 2]])
+    ok = np.array([[0.1, -0.2], [0.2, 0.1]])
+    assert clean_returns(ok, missing="drop") is ok  # nothing to drop: no copy
