@@ -28,7 +28,7 @@ def sample(rows: int | None = None, assets: int | None = None) -> tuple[np.ndarr
                                                                         tuple[str, ...]]:
     """The bundled sample's returns (first ``rows``), weights, asset names and dates."""
     r = read_returns(SAMPLE_RETURNS)
-    w = read_weights(SAMPLE_WEIGHTS, r.assets)
+    w = read_weights(SAMPLE_WEIGHTS, r.assets).values
     n = assets or len(r.assets)
     t = rows or len(r.dates)
     return r.values[:t, :n], w[:n], r.assets[:n], r.dates[:t]

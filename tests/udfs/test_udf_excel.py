@@ -231,7 +231,8 @@ def test_a_single_cell_is_a_one_entry_vector():
 @pytest.mark.parametrize(
     ("x", "expected"),
     [(None, 0.99), ("", 0.99), (0.95, 0.95), (95, 95.0), ("99%", 0.99), (" 0.9 ", 0.9), ([[0.975]], 0.975),
-     ("1,000", 1000.0), (np.float64(0.5), 0.5)],
+     ("1,000,000", 1e6), ("1,234.5", 1234.5), ("$1,250,000", 1.25e6), ("(1,234)", -1234.0), ("-1.5%", -0.015),
+     ("0.39%", 0.0039), (np.float64(0.5), 0.5)],
 )
 def test_numbers_blank_default_percent_text_and_single_cell_ranges(x, expected):
     assert excel.opt_number(x, "confidence", 0.99) == pytest.approx(expected)

@@ -10,9 +10,16 @@ Conventions (also in the README, "Using it in Excel"):
 
 * **Header row**: the first row is a header when every non-blank cell in it is text (not
   an error value); its cells name the assets.
+* **Header row**, numeric tickers: a first row of whole numbers (7203, 9984) is a header
+  when a label column holds dates below a blank or text corner cell, or when the rows below
+  are returns (all within ±1); when it stands far from the row below it (a ticker or a jump)
+  it is refused as ambiguous: "format the tickers as text".
 * **Label (date) column**: with two or more columns, the first column is a label column
-  when its cells are dates or text, or whole numbers in Excel's date-serial range
-  (10000-2958465) that increase or decrease strictly (dates read without formatting).
+  when its cells are dates or text, or Excel date serials (:func:`xl_var_udfs.dates.is_label_column`).
+* **Time order**: when the label column holds dates (datetimes, date text, serials), rows are
+  put oldest first (newest-first exports are reversed); repeated or shuffled dates are refused.
+  :attr:`Table.rows` and :attr:`Table.labels` follow the new order. Without dates rows are
+  taken as they are, oldest first.
 * Completely blank rows and columns at the bottom/right of a range are ignored, so a
   range may be selected larger than the data.
 * Positions in messages are counted from 1 within the range as selected (header row and
@@ -21,6 +28,9 @@ Conventions (also in the README, "Using it in Excel"):
 * ``missing="drop"`` leaves out rows (periods) holding a blank or error cell; text,
   TRUE/FALSE or dates inside the numbers are always an error.
 
+Number text in a single cell (``"99%"``, ``"1,250,000"``) is read by
+:mod:`xl_var_udfs.numbertext`; inside a range text is never a number.
+
 Every problem raises :class:`ExcelError`, whose :attr:`~ExcelError.line` is the one line
 the function returns into the cell, starting with the Excel error it stands for.
 """
@@ -28,15 +38,13 @@ the function returns into the cell, starting with the Excel error it stands for.
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import itertools
 import math
-import numbers
 import operator
 import re
 import struct
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, overload
@@ -45,7 +53,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from xl_var import XlVarError
+from xl_var._typing import FloatArray, IntArray
 from xl_var._validate import check_confidence, check_horizon, check_lambda, choose
+from xl_var.errors import LooksLikePrices
+from xl_var_udfs.cells import ERROR_CODES, ExcelError, describe, is_blank, is_error, is_label, is_number, to_float
+from xl_var_udfs.dates import is_label_column, label_dates, time_order
+from xl_var_udfs.numbertext import NumberTextError, read_number
 
 __all__ = [
     "ERROR_CODES",
@@ -67,64 +80,48 @@ __all__ = [
     "opt_text",
     "read_table",
     "read_vector",
+    "relocate",
     "reraise_as",
     "spill_matrix",
 ]
 
-from xl_var._typing import FloatArray
-
-_SERIAL_MIN, _SERIAL_MAX = 10_000, 2_958_465  # 1927-05-18 .. 9999-12-31 as Excel date serials
 # Engine messages that mean "a number outside its domain" or "no finite answer" -> #NUM!.
 _NUM_WORDS = re.compile(
     r"between|did you mean|positive|negative|zero|variance|singular|definite|converg|greater than|"
     r"less than|at most|out of range|finite",
     re.I,
 )
-# Excel's error values (https://support.microsoft.com/office/ -> "How to correct a #... error").
-ERROR_CODES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#SPILL!", "#CALC!",
-                         "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#GETTING_DATA"})
 _MISSING = {"raise": (), "drop": ()}  # what a blank or error cell inside the numbers does
 _HINT = '; fix it or set the missing argument to "drop"'
 _POSITION = re.compile(r"\b(?:row (\d+)(?:, column (\d+))?|column (\d+))")
 
 
-class ExcelError(Exception):
-    """A bad input, reported in the cell as ``"<code> <message>"``.
-
-    Parameters
-    ----------
-    code : str
-        The Excel error it stands for: ``"#VALUE!"``, ``"#NUM!"`` or ``"#N/A"``.
-    message : str
-        What is wrong and how to fix it, naming the argument.
-    """
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code} {message}")
-        self.code = code
-        self.message = message
-
-    @property
-    def line(self) -> str:
-        """The text returned into the cell."""
-        return f"{self.code} {self.message}"
-
-    @classmethod
-    def passthrough(cls, value: str, name: str) -> ExcelError:
-        """Propagate an error value found in argument ``name`` (like Excel does).
-
-        A bare code (``"#N/A"``) becomes ``"#N/A <name> is #N/A"``; a full xl-var error
-        line from another function (``"#VALUE! prices row 3 ..."``) is kept as it is, so
-        the root cause shows in the dependent cell.
-        """
-        code, _, rest = value.strip().partition(" ")
-        return cls(code, rest if rest else f"{name} is {code}")
-
-
 def as_excel_error(exc: XlVarError) -> ExcelError:
-    """Map an engine error to ``#NUM!`` (number out of its domain, no finite answer) or ``#VALUE!``."""
+    """Map an engine error to ``#NUM!`` (number out of its domain, no finite answer) or ``#VALUE!``.
+
+    Returns that look like prices (:class:`~xl_var.errors.LooksLikePrices`) are ``#VALUE!`` with
+    the worksheet's fix: wrap the range in ``RETURNS(...)``.
+    """
+    if isinstance(exc, LooksLikePrices):
+        return ExcelError("#VALUE!", f"{exc.argument} looks like prices, not returns (all positive, far from "
+                                     "zero, trending): wrap the range in RETURNS(...)")
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return ExcelError("#NUM!" if _NUM_WORDS.search(text) else "#VALUE!", text)
+
+
+def relocate(message: str, row: Callable[[int], int | None], column: Callable[[int], int]) -> str:
+    """Rewrite every "row R", "column C" and "row R, column C" in ``message`` through ``row`` and
+    ``column`` (a row mapped to None is left as written)."""
+
+    def fix(m: re.Match[str]) -> str:
+        r, c = m.group(1), m.group(2) or m.group(3)
+        to = row(int(r)) if r is not None else None
+        if r is not None and to is None:
+            return m.group(0)
+        parts = [f"row {to}"] if to is not None else []
+        return ", ".join(parts + ([f"column {column(int(c))}"] if c is not None else []))
+
+    return _POSITION.sub(fix, message)
 
 
 @contextmanager
@@ -136,51 +133,6 @@ def reraise_as(code: str) -> Iterator[None]:
         raise ExcelError(code, str(exc)) from None
 
 
-# ----------------------------------------------------------------------------- cell kinds
-def is_error(x: Any) -> bool:
-    """True for an Excel error value as xlwings' ``err_to_str`` delivers it (``"#N/A"``, ``"#DIV/0!"``...).
-
-    The first word must be one of Excel's error codes (:data:`ERROR_CODES`), so an xl-var
-    error line (``"#VALUE! prices row 3 ..."``) counts but text such as ``"#1 Bond"`` does not.
-    """
-    return isinstance(x, str) and x[:1] == "#" and x.split(maxsplit=1)[0] in ERROR_CODES
-
-
-def _is_blank(x: Any) -> bool:
-    return x is None or (isinstance(x, str) and not x.strip())
-
-
-def _is_number(x: Any) -> bool:
-    """Real numbers (Python's and numpy's, Decimal and Fraction too); not bools, not time spans."""
-    return isinstance(x, (numbers.Real, decimal.Decimal)) and not isinstance(x, (bool, np.bool_, np.timedelta64))
-
-
-def _is_label(x: Any) -> bool:
-    return isinstance(x, dt.date) or (isinstance(x, str) and not is_error(x) and bool(x.strip()))
-
-
-def _float(x: Any) -> float:
-    """A number as a float; integers too large for one become ±inf (caught later as not finite)."""
-    try:
-        return float(x)
-    except OverflowError:
-        return math.inf if x > 0 else -math.inf
-
-
-def _describe(x: Any) -> str:
-    """How a non-number cell reads in a message."""
-    if _is_blank(x):
-        return "blank"
-    if is_error(x):
-        return str(x).split()[0]
-    if isinstance(x, (bool, np.bool_)):
-        return f"{str(bool(x)).upper()}, not a number"
-    if isinstance(x, dt.date):
-        return "a date, not a number"
-    kind = "text" if isinstance(x, str) else type(x).__name__
-    return f"{kind} ({str(x)[:20]!r}), not a number"
-
-
 # ----------------------------------------------------------------------------- grids
 def is_omitted(x: Any) -> bool:
     """Whether an optional range argument was left out: None, or only blank cells (a blank cell
@@ -189,7 +141,7 @@ def is_omitted(x: Any) -> bool:
         x = x.tolist()
     if isinstance(x, (list, tuple)):
         return all(is_omitted(v) for v in x)
-    return _is_blank(x)
+    return is_blank(x)
 
 
 def _grid(x: Any, name: str) -> list[list[Any]]:
@@ -208,10 +160,10 @@ def _grid(x: Any, name: str) -> list[list[Any]]:
     if len(widths) > 1:
         width = max(widths)
         rows = [r + [None] * (width - len(r)) for r in rows]
-    while rows and all(_is_blank(v) for v in rows[-1]):
+    while rows and all(is_blank(v) for v in rows[-1]):
         rows.pop()
     width = len(rows[0]) if rows else 0
-    while width and all(_is_blank(r[width - 1]) for r in rows):
+    while width and all(is_blank(r[width - 1]) for r in rows):
         width -= 1
     if not width:
         raise ExcelError("#VALUE!", f"{name} is blank: select a range of numbers")
@@ -222,30 +174,39 @@ def _grid(x: Any, name: str) -> list[list[Any]]:
     return rows
 
 
-def _all_numbers(rows: Sequence[Sequence[Any]], skip: int) -> FloatArray | None:
-    """The block (each row from its cell ``skip`` on) as float64 when every cell is a number, else None
-    (then each cell is inspected).
+def _pack(rows: Sequence[Sequence[Any]], skip: int) -> tuple[FloatArray, list[int]]:
+    """The block (each row from its cell ``skip`` on) as float64, and the rows that need a closer look
+    (their cells in the array are then meaningless).
 
-    One C-level pass: :mod:`struct` packs each row as doubles, which refuses text (numeric
-    text too), blanks, dates, time spans, complex numbers and error values, as
-    :func:`_is_number` does; it takes TRUE/FALSE as 1/0, so the rare bool is then found
-    among the cells that read exactly 0 or 1.
+    :mod:`struct` packs each row as doubles in C, which refuses text (numeric text too),
+    blanks, dates, time spans, complex numbers and error values, as :func:`is_number` does;
+    a row it refuses is listed. It takes TRUE/FALSE as 1/0, so the rare bool is then found
+    among the cells that read exactly 0 or 1, and its row listed too. One pass over the
+    whole block when every cell is a number; a bad cell costs one failed row, not a slow
+    pass over every cell.
     """
     width = len(rows[0]) - skip
     pack = struct.Struct(f"{width}d").pack
     cells = map(operator.itemgetter(slice(skip, None)), rows) if skip else rows
-    try:
-        with warnings.catch_warnings():  # numpy's complex numbers pack as their real part, with a warning
-            warnings.simplefilter("error", np.exceptions.ComplexWarning)
+    filler, bad = bytes(8 * width), []
+    buf = bytearray()
+    with warnings.catch_warnings():  # numpy's complex numbers pack as their real part, with a warning
+        warnings.simplefilter("error", np.exceptions.ComplexWarning)
+        try:
             buf = bytearray().join(itertools.starmap(pack, cells))
-    except (struct.error, np.exceptions.ComplexWarning):
-        return None
+        except (struct.error, np.exceptions.ComplexWarning):
+            for i, row in enumerate(map(operator.itemgetter(slice(skip, None)), rows)):
+                try:
+                    buf += pack(*row)
+                except (struct.error, np.exceptions.ComplexWarning):
+                    buf += filler
+                    bad.append(i)
     out = np.frombuffer(buf).reshape(len(rows), width)
     for k in np.flatnonzero((out == 0.0) | (out == 1.0)).tolist():
         i, j = divmod(k, width)
         if isinstance(rows[i][skip + j], (bool, np.bool_)):
-            return None
-    return out
+            bad.append(i)
+    return out, sorted(set(bad))
 
 
 def _to_floats(
@@ -257,44 +218,66 @@ def _to_floats(
     Blank and error cells raise, naming their position, unless ``drop`` (then they are NaN);
     any other non-number always raises.
     """
-    fast = _all_numbers(rows, skip)
-    if fast is not None:
-        return fast
-    out = np.empty((len(rows), len(rows[0]) - skip))
-    for i, row in enumerate(rows):
-        for j, v in enumerate(row[skip:]):
-            if _is_number(v):
-                out[i, j] = _float(v)
+    out, bad = _pack(rows, skip)
+    if not bad:
+        return out
+    out = out.copy()
+    for i in bad:
+        for j, v in enumerate(rows[i][skip:]):
+            if is_number(v):
+                out[i, j] = to_float(v)
                 continue
-            droppable = _is_blank(v) or is_error(v)
+            droppable = is_blank(v) or is_error(v)
             if drop and droppable:
                 out[i, j] = np.nan
                 continue
             where = f"{name} row {origin[0] + i}, column {origin[1] + j}"
-            raise ExcelError("#VALUE!", f"{where} is {_describe(v)}{_HINT if droppable else ''}")
+            raise ExcelError("#VALUE!", f"{where} is {describe(v)}{_HINT if droppable else ''}")
     return out
 
 
-def _is_serial_dates(cells: list[Any]) -> bool:
-    if len(cells) < 2 or not all(_is_number(v) for v in cells):
-        return False
-    arr = np.array([_float(v) for v in cells])
-    if not (np.all(arr == np.round(arr)) and arr.min() >= _SERIAL_MIN and arr.max() <= _SERIAL_MAX):
-        return False
-    step = np.diff(arr)
-    return bool(np.all(step > 0) or np.all(step < 0))
+def _is_whole(x: Any) -> bool:
+    return is_number(x) and math.isfinite(f := to_float(x)) and f == round(f)
 
 
-def _is_label_column(cells: list[Any]) -> bool:
-    """Whether a first column holds labels: dates or text, or Excel date serials."""
-    if set(map(type, cells)) <= {dt.datetime, dt.date}:
+def _is_ticker_header(rows: list[list[Any]], name: str) -> bool:
+    """Whether a first row of whole numbers (7203, 9984, ...) is a header of numeric tickers.
+
+    Yes when the first column below is a label column (dates) under a blank or text corner
+    cell, or when there is no label column and the rows below are returns (all within ±1).
+    When the rows below are not returns and some whole number is more than twice the number
+    below it (a ticker above the prices' scale, or a jump no price makes in a period) the range is
+    refused as ambiguous; otherwise the first row is data (whole-number prices).
+    """
+    first = rows[0]
+    if len(rows) < 2 or not all(_is_whole(v) for v in first[1:]):
+        return False
+    corner = first[0]
+    if len(first) >= 2 and (is_blank(corner) or (isinstance(corner, str) and not is_error(corner))):
+        below = [r[0] for r in rows[1:]]  # dates below a corner that is no date: "Date" or blank
+        return (is_label_column(below, corner, name) and label_dates(below, name, 2) is not None
+                and (is_blank(corner) or label_dates([corner], name, 1) is None))
+    if not (_is_whole(corner) and all(to_float(v) >= 1 for v in first)):
+        return False
+    numbers, bad = _pack(rows[1:], 0)
+    if bad or not np.all(np.isfinite(numbers)):
+        return False
+    if np.all(np.abs(numbers) < 1):
         return True
-    first = next((v for v in cells if not (_is_blank(v) or is_error(v))), None)
-    if first is None:
-        return False
-    if _is_label(first):
-        return all(_is_label(v) or _is_blank(v) or is_error(v) for v in cells)
-    return _is_serial_dates(cells)
+    top = np.array([to_float(v) for v in first])
+    ratio = np.abs(top / np.where(numbers[0] == 0, np.nan, numbers[0]))
+    if np.any(ratio > 2):
+        shown = ", ".join(str(int(v)) for v in top[:3]) + (", …" if top.size > 3 else "")
+        raise ExcelError("#VALUE!", f"{name} row 1 holds whole numbers ({shown}) far from the row below: if they "
+                                    "are tickers, format them as text; if they are data, put a text header row "
+                                    "(such as 'Date', names) above them")
+    return False
+
+
+def _name(v: Any, j: int) -> str:
+    if is_blank(v):
+        return f"Asset {j + 1}"
+    return str(int(v)) if _is_whole(v) else str(v).strip()
 
 
 # ----------------------------------------------------------------------------- tables
@@ -305,17 +288,21 @@ class Table:
     Attributes
     ----------
     values : ndarray, shape (T, N)
-        The numbers (rows left out by ``missing="drop"`` are gone).
+        The numbers, oldest row first when the label column holds dates (rows left out by
+        ``missing="drop"`` are gone).
     names : tuple of str
         One name per column: from the header row, else ``"Asset 1"``...
     header : list or None
         The header row as it was (label-column cell included), or None.
     labels : list or None
-        The label (date) column's cells for the kept rows, or None.
+        The label (date) column's cells for the kept rows, in their new order, or None.
     rows : ndarray of int
         For each kept row, its row number within the range (from 1).
     first_column : int
         Column number within the range of the first numeric column (1 or 2).
+    dates : tuple of datetime or None
+        The label column read as dates (None for a blank or error cell) for the kept rows, or
+        None when it holds no dates.
     """
 
     values: FloatArray
@@ -324,23 +311,18 @@ class Table:
     labels: list[Any] | None
     rows: NDArray[np.intp]
     first_column: int
+    dates: tuple[dt.datetime | None, ...] | None = None
 
     def locate(self, exc: XlVarError, name: str) -> ExcelError:
         """Map an engine error about this table (its message starts with ``name``), rewriting every
         position in it to a position in the range."""
         err = as_excel_error(exc)
-
-        def fix(m: re.Match[str]) -> str:
-            row, col = m.group(1), m.group(2) or m.group(3)
-            if row is not None and not 1 <= int(row) <= len(self.rows):
-                return m.group(0)
-            parts = [f"row {int(self.rows[int(row) - 1])}"] if row is not None else []
-            parts += [f"column {int(col) + self.first_column - 1}"] if col is not None else []
-            return ", ".join(parts)
-
-        if err.message.startswith(name + " "):
-            return ExcelError(err.code, _POSITION.sub(fix, err.message))
-        return err
+        if not err.message.startswith(name + " "):
+            return err
+        rows = self.rows.tolist()
+        message = relocate(err.message, lambda r: rows[r - 1] if 1 <= r <= len(rows) else None,
+                           lambda c: c + self.first_column - 1)
+        return ExcelError(err.code, message)
 
 
 def read_table(x: Any, name: str, *, missing: Any = "raise") -> Table:
@@ -359,40 +341,43 @@ def read_table(x: Any, name: str, *, missing: Any = "raise") -> Table:
     Raises
     ------
     ExcelError
-        The range is blank, holds no numbers, or a cell is not a number.
+        The range is blank, holds no numbers, a cell is not a number, the dates repeat or
+        are out of order, or a first row of whole numbers may be tickers or data.
     """
     drop = opt_missing(missing) == "drop"
     rows = _grid(x, name)
     first = rows[0]
-    has_header = any(_is_label(v) for v in first) and all(_is_label(v) or _is_blank(v) for v in first)
+    has_header = (any(is_label(v) for v in first) and all(is_label(v) or is_blank(v) for v in first)) or (
+        _is_ticker_header(rows, name))
     body = rows[1:] if has_header else rows
     if not body:
         raise ExcelError("#VALUE!", f"{name} has a header row but no numbers below it")
-    col0 = [r[0] for r in body] if len(first) >= 2 else []
-    lc = 1 if col0 and _is_label_column(col0) else 0
     top = 2 if has_header else 1
+    col0 = [r[0] for r in body] if len(first) >= 2 else []
+    lc = 1 if col0 and is_label_column(col0, first[0] if has_header else None, name) else 0
     values = _to_floats(body, name, (top, lc + 1), drop=drop, skip=lc)
-    kept = np.arange(len(body))
-    label_cells = col0 if lc else None
-    holed = np.isnan(values).any(axis=1) if drop else None
-    if holed is not None and holed.any():
-        kept = np.flatnonzero(~holed)
-        values = values[kept]
-        label_cells = [col0[i] for i in kept] if lc else None
-        if values.shape[0] == 0:
-            raise ExcelError("#VALUE!", f"{name} has no row without blanks or errors to keep")
+    dates = label_dates(col0, name, top) if lc else None
+    kept: IntArray = np.arange(len(body))
+    if dates is not None:
+        kept = time_order(dates, name, top)
+        if kept[0]:
+            values = values[kept]
+    if drop:
+        holed = np.isnan(values).any(axis=1)
+        if holed.any():
+            kept, values = kept[~holed], values[~holed]
+            if values.shape[0] == 0:
+                raise ExcelError("#VALUE!", f"{name} has no row without blanks or errors to keep")
     header = first if has_header else None
-    names = tuple(
-        str(v).strip() if header is not None and not _is_blank(v) else f"Asset {j + 1}"
-        for j, v in enumerate(header[lc:] if header is not None else [None] * values.shape[1])
-    )
+    names = tuple(_name(v, j) for j, v in enumerate(header[lc:] if header is not None else [None] * values.shape[1]))
     return Table(
         values=values,
         names=names,
         header=header,
-        labels=label_cells,
+        labels=[col0[i] for i in kept] if lc else None,
         rows=kept + top,
         first_column=lc + 1,
+        dates=tuple(dates[i] for i in kept) if dates is not None else None,
     )
 
 
@@ -409,32 +394,39 @@ class Vector:
     is_row: bool
 
 
-def read_vector(x: Any, name: str, *, size: int | None = None, missing: str = "raise") -> Vector:
+def read_vector(
+    x: Any, name: str, *, size: int | None = None, missing: str = "raise", finite: bool = False
+) -> Vector:
     """Read one row or column of numbers, with an optional leading text label.
 
     A two-column block whose first column holds labels (asset names, dates) gives its
     second column; likewise a two-row block whose first row holds labels. ``size`` is
     the number of entries required (one per asset). ``missing="keep"`` turns blank and
-    error cells into NaN instead of an error.
+    error cells into NaN instead of an error. ``finite=True`` refuses a NaN or infinite
+    number too, naming its cell.
     """
     rows = _grid(x, name)
     nr, nc = len(rows), len(rows[0])
     r0 = c0 = 1  # position of rows[0][0] within the range
     if nr > 1 and nc > 1:
-        if nc == 2 and all(_is_label(r[0]) or _is_blank(r[0]) for r in rows):
+        if nc == 2 and all(is_label(r[0]) or is_blank(r[0]) for r in rows):
             rows, c0 = [[r[1]] for r in rows], 2
-        elif nr == 2 and all(_is_label(v) or _is_blank(v) for v in rows[0]):
+        elif nr == 2 and all(is_label(v) or is_blank(v) for v in rows[0]):
             rows, r0 = [rows[1]], 2
         else:
             shape = f"{nr} rows × {nc} columns"
             raise ExcelError("#VALUE!", f"{name} must be a single row or column (got {shape})")
     is_row = len(rows) == 1 and len(rows[0]) > 1
-    skip = 1 if max(len(rows), len(rows[0])) > 1 and _is_label(rows[0][0]) else 0  # a leading label
+    skip = 1 if max(len(rows), len(rows[0])) > 1 and is_label(rows[0][0]) else 0  # a leading label
     if is_row:
         block, origin = [rows[0][skip:]], (r0, c0 + skip)
     else:
         block, origin = rows[skip:], (r0 + skip, c0)  # rows of one cell each
     values = _to_floats(block, name, origin, drop=missing == "keep").ravel()
+    if finite and not np.all(np.isfinite(values)):
+        k = int(np.flatnonzero(~np.isfinite(values))[0])
+        r, c = (origin[0], origin[1] + k) if is_row else (origin[0] + k, origin[1])
+        raise ExcelError("#VALUE!", f"{name} row {r}, column {c} is {values[k]:g}, not a finite number{_HINT}")
     if size is not None and values.size != size:
         raise ExcelError("#VALUE!", f"{name} has {values.size} entries but returns has {size} columns")
     return Vector(values=values, is_row=is_row)
@@ -460,20 +452,21 @@ def opt_number(x: Any, name: str, default: float) -> float: ...
 @overload
 def opt_number(x: Any, name: str, default: None) -> float | None: ...
 def opt_number(x: Any, name: str, default: float | None) -> float | None:
-    """A number, or ``default`` when omitted/blank; text such as ``"99%"`` or ``"0.5"`` is read too."""
+    """A number, or ``default`` when omitted/blank; text such as ``"99%"``, ``"0.5"`` or ``"$1,250,000"`` is
+    read too (:func:`~xl_var_udfs.numbertext.read_number`), and text that reads two ways (``"1,5"``) refused."""
     x = _scalar(x, name)
-    if _is_blank(x):
+    if is_blank(x):
         return default
-    if _is_number(x):
-        return _float(x)
+    if is_number(x):
+        return to_float(x)
     if isinstance(x, str):
-        text = x.strip().replace(",", "")
-        scale = 100.0 if text.endswith("%") else 1.0
         try:
-            return float(text.rstrip("%")) / scale
-        except ValueError:
-            pass
-    raise ExcelError("#VALUE!", f"{name} must be a number; got {_describe(x).split(',')[0]}")
+            read = read_number(x)
+        except NumberTextError as exc:
+            raise ExcelError("#VALUE!", f"{name}: {exc}") from None
+        if read is not None:
+            return read.value
+    raise ExcelError("#VALUE!", f"{name} must be a number; got {describe(x).split(',')[0]}")
 
 
 def opt_confidence(x: Any, default: float = 0.99) -> float:
@@ -500,7 +493,7 @@ def opt_lambda(x: Any, name: str = "lam", default: float = 0.94) -> float:
 def opt_text(x: Any, name: str, default: str) -> str:
     """Text (stripped), or ``default`` when omitted/blank."""
     x = _scalar(x, name)
-    if _is_blank(x):
+    if is_blank(x):
         return default
     if not isinstance(x, str):
         raise ExcelError("#VALUE!", f'{name} must be text such as "{default}"; got {x!r}')
@@ -521,11 +514,11 @@ def opt_missing(x: Any) -> str:
 def opt_bool(x: Any, name: str, default: bool) -> bool:
     """TRUE/FALSE, 1/0 or the text "TRUE"/"FALSE"/"yes"/"no"; ``default`` when omitted/blank."""
     x = _scalar(x, name)
-    if _is_blank(x):
+    if is_blank(x):
         return default
     if isinstance(x, (bool, np.bool_)):
         return bool(x)
-    if _is_number(x) and _float(x) in (0.0, 1.0):
+    if is_number(x) and to_float(x) in (0.0, 1.0):
         return bool(x)
     if isinstance(x, str) and x.strip().lower() in {"true", "false", "yes", "no"}:
         return x.strip().lower() in {"true", "yes"}

@@ -91,8 +91,8 @@ ARG_DOCS = {
     "intensity": "Stress intensity from 0 (none) to 1 (full). Default 0.5.",
     "target": 'Target correlation for "shift", between -1 and 1. Default 1.',
     "crisis": 'Crisis correlation matrix (N×N) for method "blend".',
-    "prices": "Prices range: rows are periods (oldest first), columns are assets; a header row and a date "
-              "column are detected and kept.",
+    "prices": "Prices range: rows are periods, columns are assets; a header row and a date column are "
+              "detected and kept (with dates, rows are put oldest first; without, they must be).",
     "kind": '"simple" (default) or "log" returns.',
     "realized": "Realized returns or P&L per period (a row or a column); a loss is negative.",
     "forecasts": "VaR forecast for each period as a positive loss, same length as realized (or one VaR "
@@ -325,6 +325,9 @@ def STRESSCORR(returns_or_corr: Range, intensity: Cell = 0.5, method: Cell = "sh
 def RETURNS(prices: Range, kind: Cell = "simple", missing: Cell = "raise") -> Result:
     """Period returns from a price range (simple P1/P0-1, or log): spills one row fewer than the prices,
     keeping their header row and date column, so =AGGVAR(RETURNS(A1:G783), weights) works.
+
+    With a date column the rows are taken in time order and spilled oldest first, whatever the
+    order of the range (exports are often newest first).
     """
     table = read_table(prices, "prices", missing=missing)
     with _about(prices=table):
@@ -346,9 +349,9 @@ def VARBACKTEST(realized: Range, forecasts: Range, confidence: Cell = 0.99,
 
     An exception is a period whose loss (-realized) exceeds that period's VaR.
     """
-    how = "keep" if opt_missing(missing) == "drop" else "raise"
-    pnl = read_vector(realized, "realized", missing=how).values
-    var = read_vector(forecasts, "forecasts", missing=how).values
+    how = "keep" if opt_missing(missing) == "drop" else "raise"  # "raise": blank, error, NaN or inf is named
+    pnl = read_vector(realized, "realized", missing=how, finite=how == "raise").values
+    var = read_vector(forecasts, "forecasts", missing=how, finite=how == "raise").values
     if var.size == 1:
         var = np.full(pnl.size, var[0])
     if pnl.size != var.size:
