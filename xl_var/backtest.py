@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import special, stats
+from scipy import special
 
 from xl_var._typing import FloatArray
 from xl_var._validate import as_vector, check_confidence
@@ -157,6 +157,8 @@ def backtest(
     >>> b.exceptions, b.zone
     (1, 'yellow')
     """
+    from scipy import stats  # on first use: importing scipy.stats costs ~0.5 s
+
     c = check_confidence(confidence)
     r = as_vector(realized, "realized")
     v = _forecasts(var_forecasts, r.size)
@@ -228,6 +230,8 @@ def _lr(loglik_null: float, loglik_alt: float) -> float:
 
 def _zone(x: int, n: int, p: float) -> str:
     """Basel traffic-light zone from the cumulative binomial probability P(X <= x)."""
+    from scipy import stats  # on first use
+
     if x <= n * p:
         return "green"
     cumulative = float(stats.binom.cdf(x, n, p))

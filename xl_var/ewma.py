@@ -18,7 +18,6 @@ Reference: J.P. Morgan/Reuters, *RiskMetrics — Technical Document*, 4th ed., 1
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import lfilter
 
 from xl_var._typing import FloatArray
 
@@ -44,6 +43,8 @@ def ewma_variance_path(returns: FloatArray, lam: float) -> FloatArray:
         :math:`\sigma^2_{t+1} = \lambda\sigma^2_t + (1-\lambda) r_t^2`,
         :math:`\sigma^2_1 = \overline{r^2}`.
     """
+    from scipy.signal import lfilter  # on first use: scipy.signal imports scipy.stats (~0.5 s)
+
     sq = returns * returns
     seed = sq.mean(axis=0)
     # y[t] = lam*y[t-1] + (1-lam)*x[t-1]: IIR filter over the shifted squares, initial state = seed.

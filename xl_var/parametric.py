@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 from xl_var._typing import FloatArray
 from xl_var.moments import PortfolioMoments
@@ -81,6 +81,8 @@ def normal_risk(m: PortfolioMoments, confidence: float) -> Risk:
     Jorion, P. (2007), *Value at Risk*, 3rd ed., McGraw-Hill, ch. 7; PerformanceAnalytics
     ``VaR.Gaussian.portfolio``/``ES.Gaussian.portfolio``.
     """
+    from scipy import stats  # on first use: importing scipy.stats costs ~0.5 s
+
     alpha = 1.0 - confidence
     z = float(special.ndtri(alpha))
     return _location_scale(m, z, float(stats.norm.pdf(z)) / alpha)
@@ -118,6 +120,8 @@ def student_t_risk(m: PortfolioMoments, confidence: float, df: float) -> Risk:
     McNeil, A. J., Frey, R. and Embrechts, P. (2015), *Quantitative Risk Management*,
     revised ed., Princeton, Example 2.15 (ES of the Student-t).
     """
+    from scipy import stats  # on first use
+
     alpha = 1.0 - confidence
     k = float(np.sqrt((df - 2.0) / df))
     t_a = float(stats.t.ppf(alpha, df))
@@ -222,6 +226,8 @@ def cornish_fisher_risk(m: PortfolioMoments, confidence: float) -> Risk:
     downside risk for portfolios with non-normal returns", *Journal of Risk* 11(2),
     79–103; Zangari, P. (1996), *RiskMetrics Monitor* Q1, 7–25.
     """
+    from scipy import stats  # on first use
+
     alpha = 1.0 - confidence
     z = float(special.ndtri(alpha))
     sd, s, k = m.sd, m.skew, m.exkurt

@@ -16,12 +16,15 @@ On Windows with Excel, ``build`` finishes the add-in through Excel's COM: it swa
 imports the UDF wrappers of ``xl_var_udfs`` (xlwings' ``import_udfs``, what "Import Functions" runs)
 and saves. That needs "Trust access to the VBA project object model" (File > Options > Trust Center >
 Macro Settings). Elsewhere, or with ``--no-excel``, it says exactly what remains to be done in Excel.
+``--dry-run`` prints what it would write.
 
 ``install`` puts the add-in into Excel's XLSTART folder and writes the add-in's xlwings configuration
 (``"UDF MODULES","xl_var_udfs"`` and the interpreter, in xlwings' ``"KEY","VALUE"`` line format). An
 existing configuration file is kept unless ``--force``; running it twice changes nothing more.
 ``--xlstart``/``$XLVAR_XLSTART`` and ``--config``/``$XLVAR_CONFIG`` override the locations;
 ``--dry-run`` prints every step without doing it, on any OS. Every file is written atomically.
+``status`` says what is installed; on a machine without desktop Excel (Linux) it says so, and
+exits 0 unless a configuration file there is wrong. Each action takes only the options it uses.
 """
 
 from __future__ import annotations
@@ -42,7 +45,6 @@ from typing import Any
 from defusedxml import ElementTree
 
 from xl_var_cli.errors import CliError
-from xl_var_udfs.atomic import write_atomic
 
 __all__ = [
     "ADDIN_NAME",
@@ -99,6 +101,8 @@ def _read(path: Path) -> bytes:
 
 def _write(path: Path, data: bytes) -> None:
     """Write ``path`` atomically, making its folder; a failure is one :class:`CliError` naming ``path``."""
+    from xl_var_udfs.atomic import write_atomic
+
     try:
         write_atomic(path, data, make_folder=True)
     except OSError as exc:
@@ -225,11 +229,12 @@ def _finish_in_excel(addin: Path, vba_dir: Path) -> None:  # pragma: no cover - 
         book.close()
 
 
-def build(out: Path, *, excel: bool | None = None, say: Say = print) -> BuildReport:
+def build(out: Path, *, excel: bool | None = None, say: Say = print, dry_run: bool = False) -> BuildReport:
     """Assemble ``out`` (an .xlam) from xlwings' ribbon add-in template and xl-var's ribbon.
 
     ``excel=None`` finishes the add-in through Excel's COM when on Windows; ``False`` never does;
     ``True`` requires it. When Excel did not finish it, the report's ``remaining`` says what to do.
+    ``dry_run`` says each step without writing anything.
     """
     out = out.resolve()
     if out.suffix.lower() != ".xlam":
@@ -238,19 +243,24 @@ def build(out: Path, *, excel: bool | None = None, say: Say = print) -> BuildRep
     if not template.is_file():
         raise CliError(f"{template}: xlwings' ribbon add-in template is missing; reinstall xlwings")
     vba_dir = out.with_name(f"{out.stem}_vba")
-    _write(out, _assemble(template))
+    use_excel = sys.platform.startswith("win") if excel is None else excel
+    if use_excel and not sys.platform.startswith("win"):
+        raise CliError("finishing the add-in needs Excel on Windows; run without --excel")
+    plan = Plan(dry_run, say)
+    plan.step(f"build {out} from xlwings' {_TEMPLATE} with the xl-var ribbon",
+              lambda: _write(out, _assemble(template)))
+    plan.step(f"write its VBA modules to {vba_dir}", lambda: _write_vba(vba_dir))
+    if use_excel:
+        plan.step("import the VBA modules and the xl_var_udfs functions through Excel",
+                  lambda: _finish_in_excel(out, vba_dir))
+        return BuildReport(out, vba_dir, not dry_run, "")
+    return BuildReport(out, vba_dir, False, _remaining_steps(out, vba_dir))
+
+
+def _write_vba(vba_dir: Path) -> None:
     _write(vba_dir / "xlwings.bas", _crlf(xlwings_vba()))
     for source in _OUR_VBA:
         _write(vba_dir / source.name, _crlf(_read(source).decode("ascii")))
-    say(f"built {out} from xlwings' {_TEMPLATE} with the xl-var ribbon; its VBA modules are in {vba_dir}")
-    use_excel = sys.platform.startswith("win") if excel is None else excel
-    if use_excel:
-        if not sys.platform.startswith("win"):
-            raise CliError("finishing the add-in needs Excel on Windows; run without --excel")
-        _finish_in_excel(out, vba_dir)
-        say("imported the VBA modules and the xl_var_udfs functions through Excel")
-        return BuildReport(out, vba_dir, True, "")
-    return BuildReport(out, vba_dir, False, _remaining_steps(out, vba_dir))
 
 
 # ----------------------------------------------------------------------------- locations
@@ -317,10 +327,10 @@ class Plan:
             action()
 
 
-def _locations(args: argparse.Namespace) -> tuple[Path | None, Path]:
+def _locations(args: argparse.Namespace, *, need_xlstart: bool = True) -> tuple[Path | None, Path]:
     xlstart = Path(args.xlstart) if args.xlstart else default_xlstart()
     config = Path(args.config) if args.config else default_config()
-    if xlstart is None and not args.dry_run:
+    if xlstart is None and need_xlstart and not args.dry_run:
         raise CliError(f"no Excel XLSTART folder is known on {sys.platform}: pass --xlstart DIR "
                        f"or set {ENV_XLSTART}")
     return xlstart, config
@@ -394,14 +404,16 @@ def _uninstall(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    xlstart, config = _locations(args)
-    target = _shown(xlstart)
-    installed = target.is_file()
-    if installed:
-        state = "complete" if is_complete(target) else "its VBA modules are not imported yet"
-        print(f"add-in: installed at {target} ({state})")
+    xlstart, config = _locations(args, need_xlstart=False)
+    installed = xlstart is not None and (xlstart / ADDIN_NAME).is_file()
+    if xlstart is None:
+        print(f"add-in: this machine ({sys.platform}) has no desktop Excel, so there is nothing to install here "
+              f"(`xl-var addin build` still builds the add-in; --xlstart DIR or ${ENV_XLSTART} names a folder)")
+    elif installed:
+        state = "complete" if is_complete(xlstart / ADDIN_NAME) else "its VBA modules are not imported yet"
+        print(f"add-in: installed at {xlstart / ADDIN_NAME} ({state})")
     else:
-        print(f"add-in: not installed (`xl-var addin install` puts it at {target})")
+        print(f"add-in: not installed (`xl-var addin install` puts it at {xlstart / ADDIN_NAME})")
     configured = False
     if config.exists():
         current = read_config(config)
@@ -412,42 +424,61 @@ def _status(args: argparse.Namespace) -> int:
                   "(`xl-var addin install --force` sets it)")
     else:
         print(f"configuration: none at {config}")
-    return 0 if installed and configured else 1
+    wrong = config.exists() and not configured
+    missing = xlstart is not None and not (installed and configured)
+    return 1 if wrong or missing else 0
 
 
 def _build(args: argparse.Namespace) -> int:
-    report = build(Path(args.output), excel=args.excel)
+    report = build(Path(args.output), excel=args.excel, dry_run=args.dry_run)
     if not report.finished:
         print(report.remaining)
     return 0
 
 
-def add_parser(sub: Any) -> None:
-    p = sub.add_parser("addin", help="build, install, uninstall or check the Excel add-in",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    cmds = p.add_subparsers(dest="addin_command", required=True, metavar="ACTION")
-    excel = argparse.ArgumentParser(add_help=False)
-    excel.add_argument("--excel", dest="excel", action="store_true", default=None,
-                       help="finish the add-in through Excel's COM (default: on Windows)")
-    excel.add_argument("--no-excel", dest="excel", action="store_false",
-                       help="never start Excel; print the remaining step instead")
+def _excel_options(p: Any) -> None:
+    p.add_argument("--excel", dest="excel", action="store_true", default=None,
+                   help="finish the add-in through Excel's COM (default: on Windows)")
+    p.add_argument("--no-excel", dest="excel", action="store_false",
+                   help="never start Excel; print the remaining step instead")
 
-    b = cmds.add_parser("build", parents=[excel], help="assemble xl_var.xlam")
+
+def _where_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--xlstart", help=f"Excel's XLSTART folder (default: ${ENV_XLSTART} or Excel's own)")
+    p.add_argument("--config", help=f"the add-in's configuration file (default: ${ENV_CONFIG} or "
+                                    f"~/.{PROJECT_NAME}/{CONFIG_NAME})")
+
+
+def _dry_run_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dry-run", action="store_true", help="print each step without doing it")
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("addin", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    cmds = p.add_subparsers(dest="addin_command", required=True, metavar="ACTION")
+
+    b = cmds.add_parser("build", help="assemble xl_var.xlam")
     b.add_argument("-o", "--output", default=ADDIN_NAME, help=f"the add-in to write (default: {ADDIN_NAME})")
+    _excel_options(b)
+    _dry_run_option(b)
     b.set_defaults(func=_build)
 
-    where = argparse.ArgumentParser(add_help=False)
-    where.add_argument("--xlstart", help=f"Excel's XLSTART folder (default: ${ENV_XLSTART} or Excel's own)")
-    where.add_argument("--config", help=f"the add-in's configuration file (default: ${ENV_CONFIG} or "
-                                        f"~/.{PROJECT_NAME}/{CONFIG_NAME})")
-    where.add_argument("--dry-run", action="store_true", help="print each step without doing it")
-    where.add_argument("--force", action="store_true", help="replace or remove an existing configuration")
-
-    i = cmds.add_parser("install", parents=[where, excel], help="put the add-in in XLSTART and configure it")
-    i.add_argument("--file", help="install this .xlam instead of building one")
+    i = cmds.add_parser("install", help="put the add-in in XLSTART and configure it")
+    _where_options(i)
+    source = i.add_mutually_exclusive_group()
+    source.add_argument("--file", help="install this .xlam instead of building one")
+    _excel_options(source)
     i.add_argument("--interpreter", default=sys.executable, help="Python for the add-in (default: this one)")
+    i.add_argument("--force", action="store_true", help="replace an existing configuration")
+    _dry_run_option(i)
     i.set_defaults(func=_install)
-    u = cmds.add_parser("uninstall", parents=[where], help="remove the add-in and its configuration")
+
+    u = cmds.add_parser("uninstall", help="remove the add-in and its configuration")
+    _where_options(u)
+    u.add_argument("--force", action="store_true", help="remove the configuration even if it holds other settings")
+    _dry_run_option(u)
     u.set_defaults(func=_uninstall)
-    s = cmds.add_parser("status", parents=[where], help="say what is installed (exit 1 when not installed)")
+
+    s = cmds.add_parser("status", help="say what is installed (exit 1 when something is missing or wrong)")
+    _where_options(s)
     s.set_defaults(func=_status)

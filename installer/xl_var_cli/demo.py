@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from xl_var_cli.atomic import write_bytes_atomic
 from xl_var_cli.errors import CliError
-from xl_var_cli.report import Built, build, default_template, export_pdf
+
+if TYPE_CHECKING:
+    from xl_var_cli.report import Built
 
 __all__ = ["add_parser", "headline", "run"]
 
@@ -20,8 +21,7 @@ _TOP = 3
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("demo", help="build the sample risk report into out/ and print its headline numbers",
-                       description=__doc__)
+    p = sub.add_parser("demo", description=__doc__)
     p.add_argument("--out", default="out", help="folder for report.xlsx and report.pdf (default: out)")
     p.add_argument("--no-pdf", action="store_true", help="skip the PDF even if LibreOffice is installed")
     p.set_defaults(func=run)
@@ -56,7 +56,9 @@ def headline(built: Built) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from workbooks import SAMPLE_RETURNS, SAMPLE_WEIGHTS
+    from xl_var_cli.atomic import write_bytes_atomic
     from xl_var_cli.libreoffice import find_soffice
+    from xl_var_cli.report import build, default_template, export_pdf
 
     out = Path(args.out)
     try:

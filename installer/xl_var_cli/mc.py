@@ -2,9 +2,11 @@
 
 Progress is drawn on stderr (rich) only when stderr is a terminal; the result goes to
 stdout as a readable table, ``--json`` or ``--csv`` (one tidy table: measure, asset,
-confidence, value, se, ci_low, ci_high). Ctrl-C cancels the run cleanly: it stops within
-half a second and exits 130 without a traceback (a second Ctrl-C interrupts at once).
-Without ``--returns`` it uses the bundled synthetic sample portfolio.
+confidence, value, se, ci_low, ci_high) with full precision. Ctrl-C cancels the run
+cleanly: it stops within half a second and exits 130 without a traceback (a second Ctrl-C
+interrupts at once). Without ``--returns`` or ``--prices`` it uses the bundled synthetic
+sample portfolio. Weights given as currency amounts give VaR and ES in money, weights given
+as fractions a percentage of the portfolio value.
 """
 
 from __future__ import annotations
@@ -18,14 +20,20 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from xl_var_cli.options import (
+    Units,
+    add_portfolio_options,
+    confidence_levels,
+    prices_hint,
+    read_portfolio,
+    table,
+)
 
-import xl_var as xv
-from workbooks import SAMPLE_RETURNS, SAMPLE_WEIGHTS
-from xl_var_cli.datafiles import read_returns, read_weights
-from xl_var_cli.options import confidence_levels
+if TYPE_CHECKING:
+    import xl_var as xv
+    from xl_var._typing import FloatArray
 
 __all__ = ["DEFAULT_CONFIDENCE", "add_parser", "parse_count", "run"]
 
@@ -44,10 +52,8 @@ def parse_count(text: str) -> int:
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("mc", help="Monte Carlo VaR and ES with standard errors and components",
-                       description=__doc__)
-    p.add_argument("--returns", default=str(SAMPLE_RETURNS), help="returns CSV/xlsx (default: bundled sample)")
-    p.add_argument("--weights", default=str(SAMPLE_WEIGHTS), help="weights CSV/xlsx (default: bundled sample)")
+    p = sub.add_parser("mc", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_portfolio_options(p)
     p.add_argument("--model", default="t", help="normal, t, t-copula, bootstrap or fhs (default t)")
     p.add_argument("--scenarios", type=parse_count, default=1_000_000, help="number of scenarios, e.g. 1e6")
     p.add_argument("--confidence", action="extend", type=confidence_levels, metavar="C",
@@ -118,11 +124,11 @@ def result_rows(res: xv.MCResult, assets: tuple[str, ...]) -> list[dict[str, Any
     return rows
 
 
-def _as_json(res: xv.MCResult, assets: tuple[str, ...], weights: np.ndarray) -> str:
-    top = int(np.argmax(res.confidence))
+def _as_json(res: xv.MCResult, assets: tuple[str, ...], weights: FloatArray, units: Units) -> str:
+    top = res.confidence.index(max(res.confidence))
     return json.dumps({
         "model": res.model, "df": res.df, "scenarios": res.scenarios, "seed": res.seed, "horizon": res.horizon,
-        "sobol": res.sobol, "converged": res.converged, "elapsed": res.elapsed,
+        "sobol": res.sobol, "converged": res.converged, "elapsed": res.elapsed, "units": units.as_dict(),
         "levels": [{"confidence": c, "var": float(res.var[i]), "var_se": float(res.var_se[i]),
                     "var_ci": [float(x) for x in res.var_ci[i]], "es": float(res.es[i]),
                     "es_se": float(res.es_se[i]), "es_ci": [float(x) for x in res.es_ci[i]]}
@@ -136,49 +142,51 @@ def _as_json(res: xv.MCResult, assets: tuple[str, ...], weights: np.ndarray) -> 
     }, indent=2)
 
 
-def _print_table(res: xv.MCResult, assets: tuple[str, ...], weights: np.ndarray, source: str) -> None:
+def _print_table(res: xv.MCResult, assets: tuple[str, ...], weights: FloatArray, units: Units,
+                 source: str) -> None:
     df = f" (df {res.df:.3g})" if res.df is not None else ""
     print(f"{source}: model {res.model}{df}, {res.scenarios:,} scenarios, seed {res.seed}, "
-          f"horizon {res.horizon}, {res.elapsed:.2f} s")
-    print(f"\n{'confidence':<12}{'VaR':>12}{'± se':>11}{'95% interval':>26}{'ES':>12}{'± se':>11}{'95% interval':>26}")
-    for i, c in enumerate(res.confidence):
-        vlo, vhi = res.var_ci[i]
-        elo, ehi = res.es_ci[i]
-        print(f"{c:<12.2%}{res.var[i]:>12.6f}{res.var_se[i]:>11.2e}{f'[{vlo:.6f}, {vhi:.6f}]':>26}"
-              f"{res.es[i]:>12.6f}{res.es_se[i]:>11.2e}{f'[{elo:.6f}, {ehi:.6f}]':>26}")
-    top = int(np.argmax(res.confidence))
+          f"horizon {res.horizon}, {res.elapsed:.2f} s; {units.describe()}\n")
+    a, e = units.amount, units.error
+    print(table(["confidence", "VaR", "± se", "95% interval", "ES", "± se", "95% interval"],
+                [[f"{c:.2%}", a(res.var[i]), e(res.var_se[i]), f"[{a(res.var_ci[i][0])}, {a(res.var_ci[i][1])}]",
+                  a(res.es[i]), e(res.es_se[i]), f"[{a(res.es_ci[i][0])}, {a(res.es_ci[i][1])}]"]
+                 for i, c in enumerate(res.confidence)]))
+    top = res.confidence.index(max(res.confidence))
     es = res.es[top]
     print(f"\nComponents at {res.confidence[top]:.2%}")
-    print(f"{'asset':<14}{'weight':>10}{'component VaR':>15}{'component ES':>15}{'% of ES':>10}")
-    for a, w, cv, ce in zip(assets, weights, res.component_var, res.component_es, strict=True):
-        print(f"{a:<14}{w:>10.4f}{cv:>15.6f}{ce:>15.6f}{ce / es:>10.2%}")
-    print(f"{'Total':<14}{weights.sum():>10.4f}{res.component_var.sum():>15.6f}{res.component_es.sum():>15.6f}"
-          f"{1:>10.2%}")
+    print(table(["asset", "weight", "component VaR", "component ES", "% of ES"],
+                [[name, a(w), a(cv), a(ce), f"{ce / es:.2%}"]
+                 for name, w, cv, ce in zip(assets, weights, res.component_var, res.component_es, strict=True)]
+                + [["Total", a(weights.sum()), a(res.component_var.sum()), a(res.component_es.sum()), f"{1:.2%}"]]))
 
 
 def run(args: argparse.Namespace) -> int:
-    data = read_returns(args.returns)
-    weights = read_weights(args.weights, data.assets)
+    import xl_var as xv
+
+    data = read_portfolio(args)
+    assets, weights, units = data.returns.assets, data.weights.values, Units.of(data.weights)
     confidence = tuple(args.confidence or DEFAULT_CONFIDENCE)
-    with _ctrl_c_cancels() as cancel:
-        print(f"xl-var mc: {args.scenarios:,} scenarios, model {args.model}, {len(data.assets)} assets "
+    with _ctrl_c_cancels() as cancel, prices_hint(data.source):
+        print(f"xl-var mc: {args.scenarios:,} scenarios, model {args.model}, {len(assets)} assets "
               f"(Ctrl-C cancels)", file=sys.stderr, flush=True)
         try:
             with _progress_bar(sys.stderr.isatty()) as progress:
-                res = xv.monte_carlo(data.values, weights, args.scenarios, model=args.model, confidence=confidence,
-                                     horizon=args.horizon, seed=args.seed, workers=args.workers, progress=progress,
-                                     cancel=cancel, df=args.df, sobol=args.sobol, target_rse=args.target_rse,
+                res = xv.monte_carlo(data.returns.values, weights, args.scenarios, model=args.model,
+                                     confidence=confidence, horizon=args.horizon, seed=args.seed,
+                                     workers=args.workers, progress=progress, cancel=cancel, df=args.df,
+                                     sobol=args.sobol, target_rse=args.target_rse,
                                      max_scenarios=args.max_scenarios, scheduler=args.scheduler)
         except xv.Cancelled as exc:
             print(f"xl-var mc: {exc}", file=sys.stderr)
             return 130
     if args.json:
-        print(_as_json(res, data.assets, weights))
+        print(_as_json(res, assets, weights, units))
     elif args.csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=["measure", "asset", "confidence", "value", "se", "ci_low",
                                                         "ci_high"], lineterminator="\n")
         writer.writeheader()
-        writer.writerows(result_rows(res, data.assets))
+        writer.writerows(result_rows(res, assets))
     else:
-        _print_table(res, data.assets, weights, args.returns)
+        _print_table(res, assets, weights, units, data.source)
     return 0

@@ -13,27 +13,32 @@ file and does not know xl-var's functions, so they are kept as a plain formula i
 top-left cell, values around it and a hidden name over the range, which the add-in turns
 back into a live array formula when Excel opens the workbook. ``--values-only`` writes a
 snapshot whose formulas are replaced by their results.
+
+Safe by default: a target whose permissions allow no writing (read-only) is refused and left
+as it is; the macros of an .xlsm are kept byte for byte (and an .xlsm is not written under an
+.xlsx name, which Excel would not open); parts that are not read (images, the VBA project) are
+copied still compressed, so a workbook costs the memory of what is read, not what it inflates to.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import stat
 from pathlib import Path
 from typing import Any
 
-from xl_var_cli.atomic import write_bytes_atomic
 from xl_var_cli.errors import CliError
 from xl_var_cli.safexml import Package, read_package
 
-__all__ = ["add_parser", "load_workbook", "refresh_package", "run"]
+__all__ = ["add_parser", "has_macros", "load_workbook", "refresh_package", "run"]
 
 _MAX_LISTED = 8
+_VBA_PROJECT = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("refresh", help="recalculate a workbook's formulas (xl-var and Excel's) without Excel",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser("refresh", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("book", help="the .xlsx/.xlsm workbook")
     p.add_argument("-o", "--output", help="write the refreshed workbook here (default: update BOOK in place)")
     p.add_argument("--values-only", action="store_true",
@@ -42,11 +47,11 @@ def add_parser(sub: Any) -> None:
 
 
 def load_workbook(pkg: Package) -> Any:
-    """The package as an openpyxl workbook with its formulas."""
+    """The package as an openpyxl workbook with its formulas (read from its checked parts only)."""
     import openpyxl
 
     try:
-        return openpyxl.load_workbook(io.BytesIO(pkg.raw), data_only=False)
+        return openpyxl.load_workbook(io.BytesIO(pkg.checked_zip()), data_only=False)
     except Exception as exc:  # openpyxl raises many types for parts it cannot make sense of
         raise CliError(f"{pkg.path}: cannot be read as a workbook ({type(exc).__name__}: {exc})") from None
 
@@ -73,13 +78,39 @@ def refresh_package(pkg: Package) -> tuple[Package, Any, list[str]]:
     return new, ev, notes
 
 
+def has_macros(pkg: Package) -> bool:
+    """Whether the workbook has a VBA project (an .xlsm's macros)."""
+    return any(kind == _VBA_PROJECT for kind, _ in pkg.rels(pkg.workbook_part).values())
+
+
+def _check_writable(target: Path, in_place: bool) -> None:
+    """Refuse a read-only target by its permission bits (``os.access`` says yes to root for any file)."""
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise CliError(f"{target}: cannot check it ({exc.strerror})") from None
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        fix = "write the result elsewhere with -o OUT.xlsx" if in_place else "choose another -o file"
+        raise CliError(f"{target}: is read-only (its permissions allow no writing), so it was left as it is: "
+                       f"make it writable (chmod u+w) or {fix}")
+
+
 def run(args: argparse.Namespace) -> int:
+    from xl_var_cli.atomic import write_bytes_atomic
+
     source = Path(args.book)
     target = Path(args.output) if args.output else source
     if args.values_only and not args.output:
         raise CliError(f"{source}: --values-only replaces the formulas by their values; "
                        "give -o OUT.xlsx so that the workbook keeps its formulas")
+    _check_writable(target, in_place=not args.output)
     pkg = read_package(source)
+    macros = has_macros(pkg)
+    if macros and args.output and target.suffix.lower() == ".xlsx":
+        raise CliError(f"{source}: has macros, and Excel does not open an .xlsx file with macros: "
+                       f"name the output {target.with_suffix('.xlsm').name}")
     new, ev, notes = refresh_package(pkg)
     if args.values_only:
         from xl_var_cli.sheetpatch import values_only
@@ -90,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
     spills = sum(1 for k in ev.dynamic if ":" in ev.arrays[k])
     print(f"{target}: recalculated {len(ev.computed)} formulas"
           + (f", {spills} spilled ranges" if spills else ""))
+    if macros:
+        print("  kept the workbook's macros (its VBA project) unchanged")
     for note in notes:
         print(f"  note: {note}")
     return 0

@@ -2,17 +2,24 @@
 
 Before anything (openpyxl, ``formulas``) touches a workbook, :func:`read_package` checks the
 zip's central directory against size, count and compression-ratio limits (so a bomb is
-refused before a byte is inflated), reads every member with its CRC checked, and parses
-every XML part with :mod:`defusedxml` (no DTDs, hence no entity expansion). Every problem
-is a :class:`~xl_var_cli.errors.CliError` naming the file and what is wrong with it.
+refused before a byte is inflated), inflates the XML parts (the only ones xl-var reads) with
+their CRC checked, and parses each with :mod:`defusedxml` (no DTDs, hence no entity
+expansion). Every problem is a :class:`~xl_var_cli.errors.CliError` naming the file and what
+is wrong with it.
+
+The other parts (images, the VBA project of an .xlsm, embedded files, printer settings) are
+never inflated: the limits do not apply to them, they cost no memory beyond the file's own
+bytes, and :func:`repack` copies them into a rewritten package still compressed, byte for byte.
 """
 
 from __future__ import annotations
 
 import io
 import posixpath
+import struct
 import zipfile
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError
@@ -30,6 +37,7 @@ __all__ = [
     "package_from_bytes",
     "parse_xml",
     "read_package",
+    "repack",
     "resolve_target",
 ]
 
@@ -41,11 +49,13 @@ NS = {
 }
 _OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted OOXML and legacy .xls are OLE2 files
+_XML_PARTS = (".xml", ".rels", ".vml")  # inflated and checked; every other part stays compressed
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, then (at offset 26) name and extra field lengths
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on what a workbook package may inflate to (bytes), checked before inflating."""
+    """Bounds on what a workbook's XML parts may inflate to (bytes), checked before inflating."""
 
     max_members: int = 10_000
     max_member_bytes: int = 256 * 2**20
@@ -59,7 +69,10 @@ LIMITS = Limits()
 
 @dataclass(frozen=True)
 class Package:
-    """An xlsx package read into memory: ``raw`` is the file's bytes, ``parts`` its members in zip order."""
+    """An xlsx package read into memory: ``raw`` is the file's bytes, ``parts`` its XML parts in zip order.
+
+    Parts that are not XML stay compressed in ``raw`` (see :func:`repack`).
+    """
 
     path: Path
     raw: bytes
@@ -83,6 +96,17 @@ class Package:
             out[rel.get("Id", "")] = (rel.get("Type", ""), resolve_target(folder, rel.get("Target", "")))
         return out
 
+    def checked_zip(self) -> bytes:
+        """The package as a zip of its checked XML parts, every other part empty: what a reader such
+        as openpyxl is given, so that it inflates nothing that was not checked (an image it cannot
+        read is dropped with a warning)."""
+        buf = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(self.raw)) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
+            for info in src.infolist():
+                if not info.is_dir():
+                    out.writestr(info.filename, self.parts.get(info.filename, b""))
+        return buf.getvalue()
+
 
 def resolve_target(folder: str, target: str) -> str:
     """A relationship target as a part name (no leading slash)."""
@@ -103,13 +127,18 @@ def parse_xml(data: bytes, where: str) -> Element:
         raise CliError(f"{where}: damaged XML ({exc})") from None
 
 
+def _inflated(info: zipfile.ZipInfo) -> bool:
+    """Whether xl-var reads this member (an XML part), so inflates it."""
+    return not info.is_dir() and info.filename.lower().endswith(_XML_PARTS)
+
+
 def _check_directory(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
     if len(infos) > limits.max_members:
         raise CliError(f"{path}: refused: {len(infos)} parts in the package (limit {limits.max_members})")
+    if any(info.flag_bits & 0x1 for info in infos):
+        raise CliError(f"{path}: is encrypted (zip password); save an unprotected copy as .xlsx")
     total = 0
-    for info in infos:
-        if info.flag_bits & 0x1:
-            raise CliError(f"{path}: is encrypted (zip password); save an unprotected copy as .xlsx")
+    for info in filter(_inflated, infos):
         if info.file_size > limits.max_member_bytes:
             raise CliError(f"{path}: refused: part {info.filename} inflates to {info.file_size:,} bytes "
                            f"(limit {limits.max_member_bytes:,})")
@@ -162,11 +191,7 @@ def package_from_bytes(raw: bytes, p: Path, limits: Limits = LIMITS) -> Package:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
             infos = zf.infolist()
             _check_directory(p, infos, limits)
-            parts = {}
-            for info in infos:
-                if info.is_dir():
-                    continue
-                parts[info.filename] = zf.read(info)
+            parts = {info.filename: zf.read(info) for info in infos if _inflated(info)}
     except CliError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
@@ -175,6 +200,57 @@ def package_from_bytes(raw: bytes, p: Path, limits: Limits = LIMITS) -> Package:
         raise CliError(f"{p}: is encrypted: save an unprotected copy as .xlsx ({exc})") from None
     workbook = _workbook_part(p, parts)
     for name, data in parts.items():
-        if name.endswith((".xml", ".rels", ".vml")):
-            parse_xml(data, f"{p}: {name}")
+        parse_xml(data, f"{p}: {name}")
     return Package(path=p, raw=raw, parts=parts, workbook_part=workbook)
+
+
+def repack(pkg: Package, parts: Mapping[str, bytes]) -> bytes:
+    """The zip file of ``pkg`` with ``parts`` as its XML parts.
+
+    Members of ``pkg.parts`` are written from ``parts`` (keeping their zip entry's settings)
+    or dropped when absent from it; new names in ``parts`` are added at the end, dated
+    1980-01-01 so that the same input gives the same bytes. Every member that was never
+    inflated is copied still compressed, byte for byte, with its CRC.
+    """
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(pkg.raw)) as zin, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if info.filename in parts:
+                zout.writestr(info, parts[info.filename], compress_type=zipfile.ZIP_DEFLATED)
+            elif info.filename not in pkg.parts and not info.is_dir():
+                _copy_compressed(pkg, info, zout)
+        for name, data in parts.items():
+            if name not in zin.NameToInfo:
+                zout.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data,
+                              compress_type=zipfile.ZIP_DEFLATED)
+    return buf.getvalue()
+
+
+def _copy_compressed(pkg: Package, info: zipfile.ZipInfo, zout: zipfile.ZipFile) -> None:
+    """Append member ``info`` of ``pkg`` to ``zout`` without inflating it.
+
+    zipfile has no raw copy: the compressed bytes (found through the member's local header,
+    as zipfile itself finds them) are written as a stored member, whose local header is then
+    rewritten with the source's compression method, CRC and size. The zip64 choice is made
+    once, as ``ZipFile.open`` makes it, so the rewritten header has the same length.
+    """
+    at = info.header_offset
+    if len(pkg.raw) < at + _LOCAL_HEADER.size:
+        raise CliError(f"{pkg.path}: is truncated or damaged (part {info.filename})")
+    signature, name_len, extra_len = _LOCAL_HEADER.unpack_from(pkg.raw, at)
+    start = at + _LOCAL_HEADER.size + name_len + extra_len
+    data = memoryview(pkg.raw)[start:start + info.compress_size]
+    if signature != b"PK\x03\x04" or len(data) != info.compress_size:
+        raise CliError(f"{pkg.path}: is truncated or damaged (part {info.filename})")
+    entry = zipfile.ZipInfo(info.filename, info.date_time)
+    entry.external_attr, entry.comment, entry.create_system = info.external_attr, info.comment, info.create_system
+    entry.compress_type, entry.file_size = zipfile.ZIP_STORED, info.file_size
+    zip64 = max(info.file_size * 1.05, info.compress_size) > zipfile.ZIP64_LIMIT
+    with zout.open(entry, "w", force_zip64=zip64) as dest:
+        dest.write(data)
+    entry.compress_type, entry.CRC, entry.file_size = info.compress_type, info.CRC, info.file_size
+    entry.flag_bits |= info.flag_bits & 0x06  # compression options (deflate level, LZMA end marker)
+    end = zout.fp.tell()
+    zout.fp.seek(entry.header_offset)
+    zout.fp.write(entry.FileHeader(zip64))
+    zout.fp.seek(end)

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import io
 import posixpath
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +31,7 @@ from openpyxl.utils.cell import (
 )
 
 from xl_var_cli.formula_engine import ErrorValue, Evaluation, Key
-from xl_var_cli.safexml import NS, Package
+from xl_var_cli.safexml import NS, Package, repack
 from xl_var_cli.spillmarks import Mark, read_marks, with_marks
 from xl_var_cli.xmlspans import Span, attrs_xml, insert_after, scan, splice, text_xml
 
@@ -375,22 +373,6 @@ def _find_xldapr(data: bytes) -> str | None:
 
 
 # ----------------------------------------------------------------------------- packages
-def _repack(pkg: Package, parts: dict[str, bytes]) -> bytes:
-    """The package with ``parts`` (same names keep their zip entry's settings; new ones are added)."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(pkg.raw)) as zin, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
-        seen = set()
-        for info in zin.infolist():
-            if info.filename in parts:
-                zout.writestr(info, parts[info.filename], compress_type=zipfile.ZIP_DEFLATED)
-                seen.add(info.filename)
-        for name, data in parts.items():
-            if name not in seen:  # a fixed date: refreshing the same book twice gives the same bytes
-                zout.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data,
-                              compress_type=zipfile.ZIP_DEFLATED)
-    return buf.getvalue()
-
-
 def write_values(pkg: Package, ev: Evaluation) -> tuple[Package, list[str]]:
     """The package with ``ev``'s values stored as formula results (its ``raw`` is the new file's bytes);
     also a list of notes for the user."""
@@ -421,7 +403,7 @@ def write_values(pkg: Package, ev: Evaluation) -> tuple[Package, list[str]]:
         if edits:
             parts[part] = _patch_sheet(parts[part], edits)
     parts[pkg.workbook_part] = with_marks(_with_calc_pr(parts[pkg.workbook_part]), marks)
-    return dataclasses.replace(pkg, raw=_repack(pkg, parts), parts=parts), notes
+    return dataclasses.replace(pkg, raw=repack(pkg, parts), parts=parts), notes
 
 
 def values_only(pkg: Package, hide: Sequence[str] = ()) -> bytes:
@@ -443,4 +425,4 @@ def values_only(pkg: Package, hide: Sequence[str] = ()) -> bytes:
                  for s in sheets if s.attrs.get("name") in hide]
         if len(edits) < len(sheets):
             parts[pkg.workbook_part] = splice(book, edits)
-    return _repack(pkg, parts)
+    return repack(pkg, parts)

@@ -239,3 +239,32 @@ def test_install_reports_a_source_it_cannot_read_as_a_read_failure(tmp_path, cap
     code, _, err = _run(capsys, "install", *where, "--file", str(built))
     assert code == 2 and f"cannot read {built}: Permission denied" in err and "cannot write" not in err
     assert not (tmp_path / "XLSTART" / "xl_var.xlam").exists()
+
+
+# ----------------------------------------------------------------------------- options per action
+def test_build_dry_run_writes_nothing(tmp_path, capsys):
+    code, out, _ = _run(capsys, "build", "--dry-run", "-o", str(tmp_path / "dist" / "xl_var.xlam"))
+    assert code == 0 and out.count("would ") == 2 and "remaining step" in out
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a machine without desktop Excel")
+def test_status_without_excel_says_so_and_succeeds(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv(addin.ENV_XLSTART, raising=False)
+    conf = tmp_path / "c.conf"
+    code, out, _ = _run(capsys, "status", "--config", str(conf))
+    assert code == 0 and "no desktop Excel" in out and "none at" in out
+    conf.write_text('"UDF MODULES","other_udfs"\n')  # a wrong configuration is still wrong
+    code, out, _ = _run(capsys, "status", "--config", str(conf))
+    assert code == 1 and "does not name xl_var_udfs" in out
+
+
+@pytest.mark.parametrize("argv", [
+    ["status", "--dry-run"], ["status", "--force"], ["build", "--force"], ["build", "--xlstart", "x"],
+    ["uninstall", "--interpreter", "x"], ["install", "--file", "x.xlam", "--excel"],
+])
+def test_options_that_mean_nothing_for_an_action_are_refused(argv, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["addin", *argv])
+    assert exit_.value.code == 2 and list(tmp_path.iterdir()) == []
+    assert "error:" in capsys.readouterr().err

@@ -19,7 +19,7 @@ from scipy.stats import norm
 
 import xl_var as xv
 from workbooks import SAMPLE_RETURNS, SAMPLE_WEIGHTS
-from xl_var_cli.main import build_parser, main
+from xl_var_cli.main import main, parse_args
 from xl_var_cli.mc import DEFAULT_CONFIDENCE, parse_count
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,9 +73,8 @@ def test_table_output(capsys):
 
 
 def test_option_parsing_and_bad_input(capsys):
-    assert build_parser().parse_args(["mc", "--confidence", "0.9", "--confidence", "95%, 0.99"]).confidence == [
-        0.9, 0.95, 0.99]
-    assert build_parser().parse_args(["mc"]).confidence is None and DEFAULT_CONFIDENCE == (0.95, 0.99)
+    assert parse_args(["mc", "--confidence", "0.9", "--confidence", "95%, 0.99"]).confidence == [0.9, 0.95, 0.99]
+    assert parse_args(["mc"]).confidence is None and DEFAULT_CONFIDENCE == (0.95, 0.99)
     assert parse_count("1e6") == parse_count("1,000,000") == 1_000_000
     assert main(["mc", "--confidence", "0.05", "--scenarios", "1e4"]) == 2
     assert "did you mean 0.95?" in capsys.readouterr().err
@@ -90,6 +89,28 @@ def test_option_parsing_and_bad_input(capsys):
         main(["mc", "--scenarios", "2.5"])
     with pytest.raises(SystemExit):
         main(["mc", "--json", "--csv"])
+
+
+def test_dollar_weights_print_money(capsys, tmp_path, sample):
+    r, _, assets = sample
+    dollars = [2_500_000.0, 1_200_000.5, 600_000.0, 300_000.0, 200_000.0, 100_000.0]
+    (tmp_path / "w.csv").write_text("Asset,Weight\n" + "".join(f"{a},{d}\n" for a, d in zip(assets, dollars,
+                                                                                          strict=True)))
+    args = ["mc", "--weights", str(tmp_path / "w.csv"), "--model", "normal", "--scenarios", "2e4", "--seed", "5",
+            "--confidence", "0.99"]
+    assert main([*args, "--json"]) == 0
+    full = json.loads(capsys.readouterr().out)
+    assert full["units"]["weights"] == "amounts"
+    var = full["levels"][0]["var"]
+    assert var == pytest.approx(xv.monte_carlo(r, np.array(dollars), 20_000, model="normal", confidence=(0.99,),
+                                               seed=5).var[0], rel=1e-12)
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    level = next(line for line in text.splitlines() if line.startswith("99.00%")).split()
+    assert level[1] == f"{var:,.2f}"
+    total = next(line for line in text.splitlines() if line.startswith("Total")).split()
+    assert total[1] == "4,900,000.50" and total[2] == f"{var:,.2f}"
+    assert "4900000.5" not in text
 
 
 def _start(args, **kw):

@@ -7,6 +7,9 @@ path: no workbook, no UDF layer), plus identities that must hold in any correct 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -23,6 +26,7 @@ from xl_var_cli.safexml import read_package
 from xl_var_cli.spillmarks import Mark, read_marks
 
 SHEET = "Risk Calc"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -294,3 +298,94 @@ def test_a_sheet_named_like_an_xl_var_function_does_not_make_a_spill(tmp_path: P
     assert formulas["D5"].value == "=Returns!A1:B2" and formulas["A1"].value == "=SUM(Returns!A1:A3)"
     assert values["A1"].value == pytest.approx(0.01 - 0.03 + 0.05, rel=1e-12)
     assert [values[c].value for c in ("E5", "D6", "E6")] == [None, None, None]
+
+
+# ----------------------------------------------------------------------------- safe by default
+def _small_book(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    wb.active["A1"], wb.active["A2"] = 2, "=A1*21"
+    wb.save(path)
+    return path
+
+
+def _with_members(path: Path, members: dict[str, bytes], rels: str = "", types: str = "") -> None:
+    """Add ``members`` to the package at ``path`` (and workbook relationships / content types)."""
+    with zipfile.ZipFile(path) as z:
+        old = {i.filename: z.read(i) for i in z.infolist()}
+    old["xl/_rels/workbook.xml.rels"] = old["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>", rels.encode() + b"</Relationships>")
+    old["[Content_Types].xml"] = old["[Content_Types].xml"].replace(b"</Types>", types.encode() + b"</Types>")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in {**old, **members}.items():
+            z.writestr(name, data)
+
+
+def test_a_read_only_workbook_is_refused_and_left_as_it_is(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    book = _small_book(tmp_path / "book.xlsx")
+    before = book.read_bytes()
+    book.chmod(0o444)  # root may write any file: the permission bits decide, not os.access
+    assert main(["refresh", str(book)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "read-only" in err and "-o OUT.xlsx" in err
+    assert book.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["book.xlsx"]
+    out = _small_book(tmp_path / "out.xlsx")
+    out.chmod(0o444)
+    book.chmod(0o644)
+    assert main(["refresh", str(book), "-o", str(out)]) == 2
+    assert "read-only" in capsys.readouterr().err
+    assert main(["refresh", str(book)]) == 0  # writable again: refreshed in place
+
+
+def test_macros_are_kept_byte_for_byte_and_said_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    book = _small_book(tmp_path / "book.xlsm")
+    vba = bytes(range(256)) * 64
+    _with_members(book, {"xl/vbaProject.bin": vba},
+                  '<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/office/2006/relationships/'
+                  'vbaProject" Target="vbaProject.bin"/>',
+                  '<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>')
+    assert main(["refresh", str(book)]) == 0
+    out = capsys.readouterr().out
+    assert [line.strip() for line in out.splitlines()[1:]] == ["kept the workbook's macros (its VBA project) unchanged"]
+    with zipfile.ZipFile(book) as z:
+        assert z.read("xl/vbaProject.bin") == vba
+    assert openpyxl.load_workbook(book, data_only=True).active["A2"].value == 42
+    assert main(["refresh", str(book), "-o", str(tmp_path / "copy.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "macros" in err and "copy.xlsm" in err
+    assert not (tmp_path / "copy.xlsx").exists()
+
+
+_RSS = """
+import resource, sys
+from xl_var_cli.main import main
+assert main(["refresh", sys.argv[1], "-o", sys.argv[2] + ".warm.xlsx"]) == 0  # imports and caches first
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+assert main(["refresh", sys.argv[2], "-o", sys.argv[3]]) == 0
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)  # Linux: KiB
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss in KiB")
+def test_unread_parts_are_copied_compressed(tmp_path: Path) -> None:
+    """A workbook whose image inflates to 300 MB costs no more memory than its useful parts."""
+    small = _small_book(tmp_path / "small.xlsx")
+    big = _small_book(tmp_path / "big.xlsx")
+    _with_members(big, {})
+    size, chunk = 300 * 2**20, bytes(2**20)
+    with zipfile.ZipFile(big, "a", zipfile.ZIP_DEFLATED) as z, z.open("xl/media/big.bin", "w") as f:
+        for _ in range(size // len(chunk)):
+            f.write(chunk)
+    out = tmp_path / "out.xlsx"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in (".", "installer", "udfs"))}
+    done = subprocess.run([sys.executable, "-c", _RSS, str(small), str(big), str(out)], capture_output=True,
+                          text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.split()[-1]) < 64 * 2**20  # far below the 300 MB it inflates to
+    with zipfile.ZipFile(big) as src, zipfile.ZipFile(out) as dst:
+        a, b = src.getinfo("xl/media/big.bin"), dst.getinfo("xl/media/big.bin")
+        assert (a.CRC, a.file_size, a.compress_size, a.compress_type) == \
+            (b.CRC, b.file_size, b.compress_size, b.compress_type)
+        with dst.open(b) as f:  # inflates as the same bytes, CRC checked by zipfile at the end
+            assert sum(len(block) for block in iter(lambda: f.read(2**22), b"")) == size
+    assert openpyxl.load_workbook(out, data_only=True).active["A2"].value == 42

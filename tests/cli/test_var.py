@@ -1,14 +1,28 @@
 """``xl-var var`` prints engine numbers; checked against an independent closed form."""
 
+import csv
 import json
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from workbooks import SAMPLE_RETURNS, SAMPLE_WEIGHTS
+import xl_var as xv
+from workbooks import SAMPLE_PRICES, SAMPLE_RETURNS, SAMPLE_WEIGHTS
 from xl_var_cli.main import main
+
+ASSETS = ["BTC", "ETH", "SOL", "USDC", "SPX", "GOLD"]
+DOLLARS = [2_500_000.0, 1_200_000.5, 600_000.0, 300_000.0, 200_000.0, 100_000.0]
+
+
+def _dollar_weights(path):
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["Asset", "Weight"])
+        writer.writerows(zip(ASSETS, DOLLARS, strict=True))
+    return path
 
 
 def test_json_output_matches_closed_form_normal(capsys):
@@ -36,7 +50,7 @@ def test_table_output_and_bad_input(capsys, tmp_path):
     (tmp_path / "w.csv").write_text("0.5\n0.5\n")
     assert main(["var", "--weights", str(tmp_path / "w.csv")]) == 2
     err = capsys.readouterr().err
-    assert "w.csv: 2 weights but returns has 6 columns" in err and "Traceback" not in err
+    assert "w.csv" in err and "6 columns" in err and err.count("\n") == 1 and "Traceback" not in err
     assert main(["var", "--confidence", "0.05"]) == 2
     assert "did you mean 0.95?" in capsys.readouterr().err
 
@@ -51,3 +65,66 @@ def test_confidence_as_a_percentage_and_refused_text(capsys):
     assert exit_.value.code == 2
     assert "xl-var var: error: argument --confidence: 'high' is not a number such as 0.99 or 99%" in \
         capsys.readouterr().err
+
+
+def test_dollar_weights_print_money_in_aligned_columns(capsys, tmp_path):
+    weights = _dollar_weights(tmp_path / "w.csv")
+    assert main(["var", "--weights", str(weights), "--json"]) == 0
+    full = json.loads(capsys.readouterr().out)
+    assert full["units"]["weights"] == "amounts"
+    r = pd.read_csv(SAMPLE_RETURNS, index_col=0).to_numpy()
+    hist = xv.portfolio_var(r, np.array(DOLLARS), 0.99, 1, method="historical")
+    assert full["methods"]["historical"]["var"] == pytest.approx(hist.var, rel=1e-12)  # full precision in JSON
+    assert main(["var", "--weights", str(weights)]) == 0
+    text = capsys.readouterr().out
+    assert "in the weights' currency" in text or "VaR and ES in" in text
+    lines = text.splitlines()
+    method = next(line for line in lines if line.startswith("historical"))
+    assert method.split() == ["historical", f"{hist.var:,.2f}", f"{hist.es:,.2f}"]  # money: 2 decimals, commas
+    table = lines[lines.index(next(line for line in lines if line.startswith("asset"))):]
+    rows = [line for line in table if line.split() and line.split()[0] in (*ASSETS, "Total")]
+    assert rows[0].split()[1] == "2,500,000.00" and rows[-1].split()[1] == "4,900,000.50"
+    for row in rows:  # every cell is one token: no number runs into the next column
+        cells = row.split()
+        assert all(re.fullmatch(r"-?[\d,]+\.\d\d%?", c) for c in cells[1:] if c), row
+    assert len({len(line) for line in [table[0], *rows[:-1]]}) == 1  # right-aligned columns
+    assert not re.search(r"\d+\.\d{6}", text)  # no six-decimal dollars
+
+
+def test_fraction_weights_print_percentages(capsys):
+    assert main(["var"]) == 0
+    text = capsys.readouterr().out
+    assert "as a percentage of the portfolio value" in text
+    btc = next(line for line in text.splitlines() if line.startswith("BTC")).split()
+    assert btc[1] == "35.00%" and all(c.endswith("%") for c in btc[1:])
+
+
+def test_prices_option_converts_and_prices_as_returns_are_refused(capsys, tmp_path):
+    assert main(["var", "--returns", str(SAMPLE_PRICES), "--json"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "look like prices" in err and f"use --prices {SAMPLE_PRICES}" in err
+    assert main(["var", "--prices", str(SAMPLE_PRICES), "--json", "--method", "normal"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    prices = pd.read_csv(SAMPLE_PRICES, index_col=0).to_numpy()
+    w = pd.read_csv(SAMPLE_WEIGHTS)["Weight"].to_numpy()
+    r = np.asarray(xv.price_returns(prices))
+    assert out["n_obs"] == len(prices) - 1
+    assert out["methods"]["normal"]["var"] == pytest.approx(xv.portfolio_var(r, w, 0.99, 1, method="normal").var,
+                                                            rel=1e-9)
+    with pytest.raises(SystemExit) as exit_:
+        main(["var", "--returns", str(SAMPLE_RETURNS), "--prices", str(SAMPLE_PRICES)])
+    assert exit_.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
+
+
+def test_missing_drop_and_raise(capsys, tmp_path):
+    lines = SAMPLE_RETURNS.read_text().splitlines()
+    cells = lines[5].split(",")
+    cells[2] = ""
+    lines[5] = ",".join(cells)
+    (tmp_path / "r.csv").write_text("\n".join(lines) + "\n")
+    assert main(["var", "--returns", str(tmp_path / "r.csv")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert main(["var", "--returns", str(tmp_path / "r.csv"), "--missing", "drop", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_obs"] == len(lines) - 2  # header and the blank row
+    with pytest.raises(SystemExit):
+        main(["var", "--missing", "ignore"])

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 from xl_var._typing import FloatArray
 
@@ -77,6 +77,8 @@ def _profile(values: FloatArray, inverse: NDArray[np.intp], counts: NDArray[np.i
     The pseudo-observations take few distinct values, so the t quantiles and the
     univariate log densities are evaluated once per distinct value.
     """
+    from scipy import stats  # on first use: importing scipy.stats costs ~0.5 s
+
     xv = stats.t.ppf(values, df)
     x = xv[inverse]
     corr = _score_correlation(x)
@@ -109,6 +111,8 @@ def fit_t_copula(
         :math:`\\hat P(\\nu)` (sample correlation of the t-scores; an asset with constant
         returns is uncorrelated) and :math:`\\nu`. See the module docstring.
     """
+    from scipy import stats  # on first use
+
     u = stats.rankdata(returns, axis=0) / (returns.shape[0] + 1.0)
     values, inverse, counts = np.unique(u, return_inverse=True, return_counts=True)
     inverse = inverse.reshape(u.shape)
@@ -159,6 +163,8 @@ class CopulaTransform:
     @classmethod
     def build(cls, returns: FloatArray, df: float, size: int = TABLE_SIZE) -> CopulaTransform:
         """Tabulate the transform for the historical ``returns`` (T, N) and copula ``df``."""
+        from scipy import stats  # on first use
+
         tau = np.linspace(-1.0, 1.0, size)
         with np.errstate(divide="ignore"):
             y = tau * np.sqrt(2.0 / (1.0 - tau * tau))

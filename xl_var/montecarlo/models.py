@@ -35,7 +35,6 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 from scipy import special
 from scipy.linalg import blas
-from scipy.stats import qmc
 
 from xl_var._typing import FloatArray
 from xl_var.historical import fhs_scenarios, overlapping_sums
@@ -164,6 +163,8 @@ class GaussianModel:
         z = scratch.array("z", (rows, n), np.float32)  # scenario rows: the payload is a row gather
         chi: NDArray[Any] | None = None
         if self.sobol:
+            from scipy.stats import qmc  # on first use: importing scipy.stats costs ~0.5 s
+
             d = n + (self.df is not None)
             u = qmc.Sobol(d, scramble=True, rng=rng).random_base2(max(0, math.ceil(math.log2(rows))))[:rows]
             np.clip(u, _U_MIN, 1.0 - _U_MIN, out=u)
