@@ -45,6 +45,7 @@ from xl_var import portfolio
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "demo.xlsx"
 METHODS = ("historical", *(m for m in portfolio.METHODS if m != "historical"))  # the engine's, historical first
+MAIN = "xl-var"  # the sheet with the formulas
 WINDOW, TESTED = 500, 250  # backtest: 500-day historical VaR forecasts for the last 250 days
 
 TITLE = Font(bold=True, size=16, color="1F3864")
@@ -120,7 +121,7 @@ def skeleton(returns: list[list[Any]], prices: list[list[Any]], weights: list[li
     """The demo's layout: data sheets, named ranges and the formulas (no computed values)."""
     wb = Workbook()
     ws = wb.active
-    ws.title = "xl-var"
+    ws.title = MAIN
     _data_sheet(wb, "Returns", returns, "0.00%")
     _data_sheet(wb, "Prices", prices, "#,##0.00")
     _data_sheet(wb, "Weights", weights, "0.00%")
@@ -132,6 +133,7 @@ def skeleton(returns: list[list[Any]], prices: list[list[Any]], weights: list[li
     _backtest_sheet(wb, t, n)
     spill = wb.create_sheet("Returns from prices")  # ("RETURNS" would clash with "Returns": names ignore case)
     spill["A1"] = "=RETURNS(XLVAR_PRICES)"
+    spill.column_dimensions["A"].width = 12  # dates, not ###
     _formats(spill, f"A2:A{len(prices) - 1}", "yyyy-mm-dd")
     _formats(spill, f"B2:{last}{len(prices) - 1}", "0.00%")
 
@@ -213,7 +215,20 @@ def skeleton(returns: list[list[Any]], prices: list[list[Any]], weights: list[li
     ws.column_dimensions["A"].width = 34
     for col in "BCD":
         ws.column_dimensions[col].width = 14
+    _print_settings(wb)
     return wb
+
+
+def _print_settings(wb: Workbook) -> None:
+    """Landscape, one page wide: the main sheet on as many pages as it needs (two), each data sheet on one."""
+    for ws in wb.worksheets:
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0 if ws.title == MAIN else 1
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_margins.left = ws.page_margins.right = 0.4
+        ws.page_margins.top = ws.page_margins.bottom = 0.5
+    wb[MAIN].print_area = "A1:M72"
 
 
 def main() -> int:

@@ -42,7 +42,7 @@ def add_pnl_data(wb: Workbook, pnl: np.ndarray) -> dict[str, str]:
         del wb[CHART_SHEET]
     ws = wb.create_sheet(CHART_SHEET)
     edges, counts = histogram(pnl)
-    ws["A1"], ws["B1"] = "P&L (return)", "Days"
+    ws["A1"], ws["B1"] = "P&L (fraction of value)", "Periods"
     row = 2
     for left, right, count in zip(edges[:-1], edges[1:], counts, strict=True):
         for x in (left, right):
@@ -82,10 +82,10 @@ def pnl_chart(wb: Workbook, data: Mapping[str, str], confidence_label: str) -> S
     """The P&L distribution with the historical VaR and ES as vertical lines."""
     ws = wb[CHART_SHEET]
     chart = ScatterChart()
-    chart.title = "Portfolio P&L distribution (one period)"
+    chart.title = "P&L per period"
     chart.style = 13
-    chart.x_axis.title = "P&L (return)"
-    chart.y_axis.title = "Days"
+    chart.x_axis.title = "P&L (% of portfolio value)"
+    chart.y_axis.title = "Periods"
     chart.x_axis.number_format = "0%"
     chart.x_axis.delete = False
     chart.y_axis.delete = False
@@ -94,19 +94,20 @@ def pnl_chart(wb: Workbook, data: Mapping[str, str], confidence_label: str) -> S
     chart.series.append(_line(ws, data["var_x"], data["var_y"], f"VaR {confidence_label}", _COLORS["var"], 28575))
     chart.series.append(_line(ws, data["es_x"], data["es_y"], f"ES {confidence_label}", _COLORS["es"], 28575))
     chart.legend.position = "b"
-    chart.width, chart.height = 16, 8
+    chart.width, chart.height = 17, 8
     return chart
 
 
-def component_chart(ws: Worksheet, table: str, component_col: int) -> BarChart:
-    """Bars of each asset's component VaR, from the COMPONENTVAR table's asset rows."""
+def component_chart(ws: Worksheet, table: str, component_col: int, number_format: str) -> BarChart:
+    """Bars of each asset's component VaR, from the COMPONENTVAR table's asset rows, top to bottom in the
+    table's order; ``number_format`` labels the value axis (a percentage, or money)."""
     min_col, min_row, _, max_row = range_boundaries(table)
     chart = BarChart()
     chart.type = "bar"
     chart.style = 10
     chart.title = "Component VaR by asset"
     chart.y_axis.title = "Component VaR"
-    chart.y_axis.number_format = "0.0%"
+    chart.y_axis.number_format = number_format
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     data = Reference(ws, min_col=component_col, min_row=min_row + 1, max_row=max_row - 1)
@@ -116,7 +117,9 @@ def component_chart(ws: Worksheet, table: str, component_col: int) -> BarChart:
     chart.series[0].graphicalProperties.solidFill = _COLORS["bar"]
     chart.legend = None
     chart.x_axis.tickLblPos = "low"  # asset names at the left edge, clear of negative bars
-    chart.width, chart.height = 16, 8
+    chart.x_axis.scaling.orientation = "maxMin"  # the first asset on top, as in the table
+    chart.y_axis.crosses = "max"  # and the value axis still at the bottom
+    chart.width, chart.height = 17, 8
     return chart
 
 
@@ -163,8 +166,9 @@ def _place_chart(ws: Worksheet, chart: Any, cell: str) -> None:
 
 
 def add_charts(wb: Workbook, places: Mapping[str, Place], arrays: Mapping[Key, str], values: Mapping[Key, Any],
-               pnl_data: Mapping[str, str], assets: Sequence[str], confidence_label: str) -> None:
-    """Add the three visuals next to the template's results."""
+               pnl_data: Mapping[str, str], assets: Sequence[str], confidence_label: str,
+               component_format: str = "0.0%") -> None:
+    """Add the three visuals next to the template's results (``component_format``: the component axis')."""
     comp = places["ComponentVaR"]
     ws = wb[comp.sheet]
     table = _spill(arrays, comp)
@@ -173,7 +177,7 @@ def add_charts(wb: Workbook, places: Mapping[str, Place], arrays: Mapping[Key, s
         col = _column_of(values, comp.sheet, table, "Component", min_col + 3)
         where = places["ComponentChart"].anchor if "ComponentChart" in places else \
             f"{get_column_letter(max_col + 2)}{min_row}"
-        _place_chart(ws, component_chart(ws, table, col), where)
+        _place_chart(ws, component_chart(ws, table, col, component_format), where)
     target = wb[places["PnLChart"].sheet] if "PnLChart" in places else ws
     where = places["PnLChart"].anchor if "PnLChart" in places else f"{get_column_letter(max_col + 2)}{min_row + 17}"
     _place_chart(target, pnl_chart(wb, pnl_data, confidence_label), where)

@@ -1,44 +1,58 @@
-"""``xl-var report``: a risk report workbook (and PDF) from a template, a returns file and weights.
+"""xl-var report: a risk report workbook (and PDF) from a template, a returns or prices file and weights.
 
-::
+    xl-var report [--template T.xlsx] (--returns R.csv | --prices P.csv) --weights W.csv
+                  [--value AMOUNT] -o report.xlsx [--pdf]
 
-    xl-var report [--template T.xlsx] --returns R.csv --weights W.csv -o report.xlsx [--pdf]
+Weights are fractions of the portfolio value (0.35) or currency amounts (1,250,000): with
+fractions, --value sets the portfolio value that VaR and ES are shown in money for; with
+amounts, VaR and ES are money already and the portfolio value is the amounts' gross sum.
+Money is shown with thousands separators (and the currency when the file names it),
+fractions as percentages.
 
-The template (default: the bundled ``workbooks/templates/report.xlsx``) is an ordinary
-workbook whose named ranges mark where the inputs go and whose cells hold xl-var formulas
-(:mod:`xl_var_cli.template`). The report fills the inputs, calculates every formula
-without Excel, stores the results next to the formulas, and adds charts: component VaR
-by asset, the P&L distribution with VaR and ES marked, and the normal and stressed
-correlation matrices as heat maps. ``--pdf`` also exports ``report.pdf`` next to it with
-LibreOffice. Nothing is written unless everything succeeded.
+The template (default: the bundled workbooks/templates/report.xlsx) is an ordinary
+workbook whose named ranges mark where the inputs go and whose cells hold xl-var formulas.
+The report fills the inputs, calculates every formula without Excel, stores the results
+next to the formulas, and adds charts: component VaR by asset, the P&L distribution with
+VaR and ES marked, and the normal and stressed correlation matrices as heat maps. --pdf
+also exports the report as PDF next to it (LibreOffice), for A4 or Letter landscape.
+Nothing is written unless everything succeeded.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import math
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 from openpyxl.worksheet.formula import ArrayFormula
 
+from xl_var._validate import clean_returns
 from xl_var_cli.atomic import write_bytes_atomic
 from xl_var_cli.datafiles import read_returns, read_weights
 from xl_var_cli.errors import CliError
 from xl_var_cli.formula_engine import Evaluation, Key, evaluate, xl_functions
 from xl_var_cli.formula_text import prepare
+from xl_var_cli.options import Units, add_portfolio_options, prices_hint
 from xl_var_cli.refresh import load_workbook
 from xl_var_cli.safexml import Package, package_from_bytes, read_package
 from xl_var_cli.sheetpatch import cached_value, formula_kinds, values_only, write_values
 from xl_var_cli.spillmarks import read_marks
-from xl_var_cli.template import Place, fill_inputs, find
+from xl_var_cli.template import INPUT_NAMES, Place, fill_inputs, find
 
-__all__ = ["Built", "add_parser", "build", "default_template", "export_pdf", "run"]
+__all__ = ["Built", "add_parser", "build", "default_template", "export_pdf", "money_format", "run"]
 
-_CHECKED = ("HistVaR", "HistES", "ComponentVaR", "CorrNormal", "CorrStressed")
+_CHECKED = ("HistVaR", "HistES", "ComponentVaR", "CorrNormal", "CorrStressed", "Backtest")
+_MONEY = "#,##0"  # how a template marks money cells (workbooks/templates/make_template.py)
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+_PERCENT = {"Weight": "0.0%", "Marginal": "0.00%", "Component": "0.00%", "% of total": "0.0%"}
+_MONEY_COLUMNS = ("Weight", "Component")
 
 
 def default_template() -> Path:
@@ -48,15 +62,39 @@ def default_template() -> Path:
     return TEMPLATES / "report.xlsx"
 
 
+def _amount(text: str) -> float:
+    """A portfolio value: ``1000000``, ``1,000,000`` or ``1e6``; positive and finite."""
+    item = text.strip()
+    if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", item):
+        item = item.replace(",", "")
+    try:
+        value = float(item)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount such as 1000000 or 1,000,000") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r}: the portfolio value must be a positive amount")
+    return value
+
+
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("report", help="build a risk report workbook (and PDF) from a template",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--template", help="report template .xlsx (default: the bundled one)")
-    p.add_argument("--returns", required=True, help="returns CSV/xlsx: a date column and one column per asset")
-    p.add_argument("--weights", required=True, help="weights CSV/xlsx: (asset, weight) rows, or one per asset")
+    add_portfolio_options(p)
+    p.add_argument("--value", type=_amount, metavar="AMOUNT",
+                   help="portfolio value the fractional weights are of (default: the template's); "
+                        "refused when the weights are amounts")
     p.add_argument("-o", "--output", required=True, help="the report .xlsx to write")
     p.add_argument("--pdf", action="store_true", help="also write the report as PDF next to it (LibreOffice)")
     p.set_defaults(func=run)
+
+
+def money_format(units: Units) -> str:
+    """The number format of money: thousands separators and the currency when it is known."""
+    if not units.currency:
+        return _MONEY
+    symbol = _SYMBOLS.get(units.currency.upper())
+    return f'"{symbol}"{_MONEY}' if symbol else f'"{units.currency} "{_MONEY}'
 
 
 @dataclass(frozen=True)
@@ -68,6 +106,7 @@ class Built:
     places: dict[str, Place]
     hide_in_print: tuple[str, ...]
     workbook: Any
+    units: Units
 
     @property
     def xlsx(self) -> bytes:
@@ -131,42 +170,103 @@ def _spilling(wb: Any, pkg: Package) -> set[Key]:
     return found
 
 
-def _check_results(ev: Evaluation, places: dict[str, Place], returns: Path) -> None:
-    for name in _CHECKED:
+def _check_results(ev: Evaluation, places: dict[str, Place], source: Path) -> None:
+    for name in (n for n in _CHECKED if n in places):
         place = places[name]
         value = ev.values.get((place.sheet, place.anchor))
         if isinstance(value, str) and value.startswith("#"):
-            raise CliError(f"{returns}: the report's {name} ({place.sheet}!{place.anchor}) gives "
+            raise CliError(f"{source}: the report's {name} ({place.sheet}!{place.anchor}) gives "
                            f"{value.splitlines()[0]}")
 
 
-def build(template: Path, returns: Path, weights: Path, charts: bool = True) -> Built:
-    """Fill ``template`` with the data, calculate it, add the charts; nothing is written to disk."""
+def _put(wb: Any, places: dict[str, Place], name: str, value: Any) -> None:
+    """Write a constant into a named cell of the template, when it has that name."""
+    if name in places:
+        wb[places[name].sheet][places[name].anchor].value = value
+
+
+def _scale(wb: Any, places: dict[str, Place], units: Units, w: np.ndarray, value: float | None) -> float:
+    """Set the portfolio value and the weights' unit; return the unit (1 for fractions)."""
+    if units.money:
+        if value is not None:
+            raise CliError("--value: the weights are already amounts (money), so the portfolio value is their "
+                           "sum: leave out --value, or give the weights as fractions")
+        gross = float(np.abs(w).sum())
+        _put(wb, places, "PortfolioValue", gross)
+        _put(wb, places, "WeightUnit", gross)
+        what = f"amounts in {units.currency}" if units.currency else "amounts of money"
+        _put(wb, places, "WeightNote", f"Weights are {what}; the portfolio value is their gross sum "
+                                       "(VaR and ES in % are of it).")
+        return gross
+    if value is not None:
+        _put(wb, places, "PortfolioValue", value)
+    _put(wb, places, "WeightUnit", 1.0)
+    _put(wb, places, "WeightNote", "Weights are fractions of the portfolio value.")
+    return 1.0
+
+
+def _format_results(wb: Any, places: dict[str, Place], ev: Evaluation, units: Units) -> None:
+    """Money as money (with the currency), fractions as percentages, in every result the report shows."""
+    money = money_format(units)
+    sheets = {p.sheet for n, p in places.items() if n not in (*INPUT_NAMES, "PnL")}
+    if money != _MONEY:
+        for title in sheets:
+            for cell in list(wb[title]._cells.values()):  # openpyxl's cell store
+                if cell.number_format == _MONEY:
+                    cell.number_format = money
+    weights = wb[places["Weights"].sheet]
+    for (cell,) in weights[places["Weights"].ref]:
+        cell.number_format = money if units.money else _PERCENT["Weight"]
+    comp = places["ComponentVaR"]
+    ws = wb[comp.sheet]
+    min_col, min_row, max_col, max_row = range_boundaries(ev.arrays.get((comp.sheet, comp.anchor), comp.ref))
+    for col in range(min_col, max_col + 1):
+        header = ev.values.get((comp.sheet, f"{get_column_letter(col)}{min_row}"))
+        fmt = money if units.money and header in _MONEY_COLUMNS else _PERCENT.get(str(header))
+        for row in range(min_row + 1, max_row + 1) if fmt else ():
+            ws.cell(row=row, column=col).number_format = fmt
+
+
+def build(template: Path, returns: Path, weights: Path, charts: bool = True, *, prices: bool = False,
+          missing: str = "raise", value: float | None = None) -> Built:
+    """Fill ``template`` with the data, calculate it, add the charts; nothing is written to disk.
+
+    ``prices``: the file holds prices, turned into returns; ``value``: the portfolio value
+    fractional weights are of (refused for amounts).
+    """
     from xl_var_cli.charts import CHART_SHEET, add_charts, add_pnl_data
 
-    data = read_returns(returns)
-    w = read_weights(weights, data.assets)
+    data = read_returns(returns, prices=prices, missing=missing)
+    with prices_hint(str(returns)):
+        clean_returns(data.values)
+    given = read_weights(weights, data.assets)
+    w, units = given.values, Units.of(given)
     pkg = read_package(template)
     wb = load_workbook(pkg)
     places = find(wb, template)
-    fill_inputs(wb, places, template, data.values, data.assets, data.dates, w)
-    pnl_data = add_pnl_data(wb, data.values @ w) if charts else {}
+    unit = _scale(wb, places, units, w, value)
+    pnl = data.values @ w / unit
+    fill_inputs(wb, places, template, data.values, data.assets, data.dates, w, pnl)
+    pnl_data = add_pnl_data(wb, pnl) if charts else {}
     ev = evaluate(wb, _spilling(wb, pkg), cached_value(pkg), portable=read_marks(pkg))
     _check_results(ev, places, returns)
     _apply_spills(wb, ev)
+    _format_results(wb, places, ev, units)
     if charts:
         confidence = wb[places["Confidence"].sheet][places["Confidence"].anchor].value \
             if "Confidence" in places else None
         label = f"{confidence:.0%}" if isinstance(confidence, int | float) else ""
-        add_charts(wb, places, ev.arrays, ev.values, pnl_data, data.assets, label)
+        component_format = money_format(units) if units.money else "0.0%"
+        add_charts(wb, places, ev.arrays, ev.values, pnl_data, data.assets, label, component_format)
     wb.active = 0
     buf = io.BytesIO()
     wb.save(buf)
     saved = package_from_bytes(buf.getvalue(), template)
     package, _ = write_values(saved, ev)
-    results = {places[name].sheet for name in _CHECKED}
-    hide = tuple(s for s in (places["Returns"].sheet, CHART_SHEET) if s not in results and s in wb.sheetnames)
-    return Built(package, ev, places, hide, wb)
+    results = {places[name].sheet for name in _CHECKED if name in places}
+    data_sheets = [places[n].sheet for n in (*INPUT_NAMES, "Assets", "PnL") if n in places] + [CHART_SHEET]
+    hide = tuple(dict.fromkeys(s for s in data_sheets if s not in results and s in wb.sheetnames))
+    return Built(package, ev, places, hide, wb, units)
 
 
 def export_pdf(built: Built, name: str) -> bytes:
@@ -184,14 +284,20 @@ def export_pdf(built: Built, name: str) -> bytes:
 
 
 def run(args: argparse.Namespace) -> int:
+    from workbooks import SAMPLE_RETURNS
     from xl_var_cli.libreoffice import find_soffice
 
     output = Path(args.output)
+    if output.suffix.lower() != ".xlsx":
+        raise CliError(f"-o {output}: the report is a workbook: name it .xlsx, and add --pdf for a PDF "
+                       "next to it")
     if args.pdf and find_soffice() is None:
         raise CliError("--pdf needs LibreOffice (soffice), which is not installed: install libreoffice-calc "
                        "(bash installer/setup.sh --dev does) or leave out --pdf")
     template = Path(args.template) if args.template else default_template()
-    built = build(template, Path(args.returns), Path(args.weights))
+    source = Path(args.prices or args.returns or SAMPLE_RETURNS)
+    built = build(template, source, Path(args.weights), prices=args.prices is not None, missing=args.missing,
+                  value=args.value)
     pdf = export_pdf(built, output.name) if args.pdf else None
     write_bytes_atomic(output, built.xlsx)
     print(f"wrote {output}")

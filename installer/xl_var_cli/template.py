@@ -4,15 +4,26 @@ A template is an ordinary workbook. Its defined names say where things are:
 
 * inputs, filled by the report: ``Returns`` (top-left cell of the returns table: a
   ``Date`` column and one column per asset under a header row), ``Weights`` (top-left
-  cell of a column of weights, one per asset) and optionally ``Assets`` (top-left cell of
-  a column for the asset names);
-* results the charts use, all cells holding xl-var formulas: ``ComponentVaR`` (a
-  ``COMPONENTVAR`` table), ``CorrNormal`` and ``CorrStressed`` (``CORRMATRIX`` and
+  cell of a column of weights, one per asset: fractions or currency amounts, as given)
+  and optionally ``Assets`` (top-left cell of a column for the asset names), ``PnL``
+  (top-left cell of a column for the portfolio's P&L per period, as a fraction of the
+  portfolio value, which a ``VARBACKTEST`` can test), ``PortfolioValue`` (the value the
+  fractions are of: ``--value``, or the gross sum of the amounts), ``WeightUnit`` (1 for
+  fractions, the portfolio value for amounts: dividing by it gives fractions) and
+  ``WeightNote`` (a cell for the sentence saying which the weights are);
+* results the charts use, all cells holding xl-var formulas: ``ComponentVaR`` or
+  ``ComponentTable`` (a ``COMPONENTVAR`` table), ``CorrNormal`` and ``CorrStressed`` (``CORRMATRIX`` and
   ``STRESSCORR`` matrices), ``HistVaR`` and ``HistES`` (the historical VaR and ES marked
   on the P&L distribution); optionally ``Confidence`` (its cell labels the chart's VaR
   and ES), ``Summary`` (a table of method, VaR, ES rows that
   ``xl-var demo`` prints) and ``ComponentChart``/``PnLChart`` (cells where the charts go;
-  by default they sit to the right of the component table).
+  by default they sit to the right of the component table);
+* optional places that are only documented: ``AsOf``/``FirstDate`` (the last and first
+  return dates), ``Backtest`` (a ``VARBACKTEST`` table) and ``StressSection`` (reserved
+  for the stress scenarios of the derivatives book).
+
+Cells of the template formatted ``#,##0`` show money: the report gives them the weights'
+currency when the weights are amounts.
 
 Each input name is redefined to the size of the data written there; the range it covered
 in the template (sample data) is cleared first. Text from the data files (asset names,
@@ -35,11 +46,16 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from xl_var_cli.errors import CliError
 
-__all__ = ["INPUT_NAMES", "OPTIONAL_NAMES", "REQUIRED_NAMES", "Place", "fill_inputs", "find", "write_text"]
+__all__ = ["ALIASES", "INPUT_NAMES", "OPTIONAL_NAMES", "REQUIRED_NAMES", "Place", "fill_inputs", "find", "write_text"]
 
 INPUT_NAMES = ("Returns", "Weights")
 REQUIRED_NAMES = (*INPUT_NAMES, "ComponentVaR", "CorrNormal", "CorrStressed", "HistVaR", "HistES")
-OPTIONAL_NAMES = ("Assets", "Confidence", "Horizon", "Summary", "ComponentChart", "PnLChart")
+ALIASES = {"ComponentVaR": ("ComponentTable",)}
+"""Other names a template may give a place. LibreOffice reads a name spelled like a function
+(``ComponentVaR``) inside that function's call as the range (``Err:509``): the bundled
+template names the component table ``ComponentTable``."""
+OPTIONAL_NAMES = ("Assets", "PnL", "PortfolioValue", "WeightUnit", "WeightNote", "Confidence", "Horizon", "Summary",
+                  "ComponentChart", "PnLChart", "AsOf", "FirstDate", "Backtest", "StressSection")
 
 
 @dataclass(frozen=True)
@@ -70,7 +86,7 @@ def find(wb: Workbook, template: Path) -> dict[str, Place]:
             by_upper.setdefault(name.upper(), dn)
     places = {}
     for name in (*REQUIRED_NAMES, *OPTIONAL_NAMES):
-        dn = by_upper.get(name.upper())
+        dn = next((by_upper[n.upper()] for n in (*ALIASES.get(name, ()), name) if n.upper() in by_upper), None)
         if dn is None:
             if name in REQUIRED_NAMES:
                 raise CliError(f"{template}: the template has no named range {name!r} "
@@ -142,10 +158,11 @@ def _date_cell(label: str) -> Any:
 
 
 def fill_inputs(wb: Workbook, places: dict[str, Place], template: Path, values: np.ndarray,
-                assets: Sequence[str], dates: Sequence[str], weights: np.ndarray) -> None:
-    """Write returns, weights (and asset names) at the template's named places and resize the names."""
+                assets: Sequence[str], dates: Sequence[str], weights: np.ndarray, pnl: np.ndarray) -> None:
+    """Write returns, weights, P&L (and asset names) at the template's named places and resize the names."""
     t, n = values.shape
-    plan = [("Returns", t + 1, n + 1), ("Weights", n, 1)] + ([("Assets", n, 1)] if "Assets" in places else [])
+    plan = [("Returns", t + 1, n + 1), ("Weights", n, 1)] + [
+        (name, rows, 1) for name, rows in (("Assets", n), ("PnL", t)) if name in places]
     refs = {}
     for name, rows, cols in plan:
         place = places[name]
@@ -176,6 +193,11 @@ def fill_inputs(wb: Workbook, places: dict[str, Place], template: Path, values: 
         row0, col0 = places["Assets"].top_left
         for i, asset in enumerate(assets):
             write_text(ws, row0 + i, col0, asset)
+    if "PnL" in places:
+        ws = wb[places["PnL"].sheet]
+        row0, col0 = places["PnL"].top_left
+        for i, x in enumerate(pnl):
+            ws.cell(row=row0 + i, column=col0, value=float(x)).number_format = "0.00%"
     for name, ref in refs.items():
         _set_name(wb, name, places[name].sheet, ref)
         places[name] = Place(places[name].sheet, ref)

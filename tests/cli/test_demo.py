@@ -33,7 +33,7 @@ def test_writes_the_report_into_out(demo: tuple[Path, str]) -> None:
     assert f"wrote {Path('out') / 'report.xlsx'}" in stdout
     wb = openpyxl.load_workbook(report, data_only=True)
     assert wb.sheetnames[0] == "Report"
-    assert isinstance(wb["Report"]["B11"].value, float)
+    assert isinstance(wb["Report"]["B12"].value, float)
 
 
 def test_skips_the_pdf_with_a_clear_note(demo: tuple[Path, str]) -> None:

@@ -11,7 +11,7 @@ import pytest
 from xlvar_books import lo_csv, needs_soffice, risk_book, sample
 
 import xl_var as xv
-from workbooks import SAMPLE_RETURNS, SAMPLE_WEIGHTS
+from workbooks import HERE, SAMPLE_RETURNS, SAMPLE_WEIGHTS, TEMPLATES
 from xl_var_cli.main import main
 
 pytestmark = [needs_soffice, pytest.mark.libreoffice]
@@ -26,7 +26,8 @@ def test_refreshed_book_shows_the_engines_numbers(tmp_path: Path) -> None:
     book, out = tmp_path / "book.xlsx", tmp_path / "refreshed.xlsx"
     r, w, assets = risk_book(book)
     assert main(["refresh", str(book), "-o", str(out)]) == 0
-    calc = lo_csv(out, tmp_path / "csv")["Risk Calc"]
+    sheets = lo_csv(out, tmp_path / "csv")
+    calc = sheets["Risk Calc"]
     hist = xv.portfolio_var(r, w, 0.99, 1, method="historical")
     normal = xv.portfolio_var(r, w, 0.99, 1, method="normal")
     # xl-var cells
@@ -43,8 +44,8 @@ def test_refreshed_book_shows_the_engines_numbers(tmp_path: Path) -> None:
     assert calc[5][:2] == ["=looks like a formula", "21"]
     # spilled xl-var results (stored portably: LibreOffice recomputes array formulas on load)
     _assert_spills(calc, r, w, assets)
-    names = [(i, j) for i, row in enumerate(calc) for j, v in enumerate(row) if v.startswith("#NAME")]
-    assert names == [(21, 0)]  # only =FOO(A1), a function nobody knows, which the book never stored a value for
+    # every cell of every sheet: only =FOO(A1), a function nobody knows (never stored a value), and the bad level
+    assert [e[:3] for e in _errors(sheets)] == [("Risk Calc", 22, 1), ("Risk Calc", 23, 1)]
 
 
 def _assert_spills(calc: list[list[str]], r: np.ndarray, w: np.ndarray, assets: tuple[str, ...]) -> None:
@@ -84,16 +85,34 @@ def test_report_opens_in_libreoffice_and_prints(tmp_path: Path) -> None:
     assert main(["report", "--returns", str(SAMPLE_RETURNS), "--weights", str(SAMPLE_WEIGHTS), "-o", str(out),
                  "--pdf"]) == 0
     pdf = tmp_path / "report.pdf"
-    assert _pages(pdf) >= 4  # report, two correlation heat maps, weights
+    assert _pages(pdf) == 2  # the report on one landscape page, the stress page
     assert _ink(pdf, tmp_path) > 0.01
     r, w, _, _ = sample()
-    report = lo_csv(out, tmp_path / "csv")["Report"]  # the workbook itself opens in LibreOffice
-    assert _num(report[10][1]) == pytest.approx(xv.portfolio_var(r, w, 0.99, 1, method="historical").var, rel=1e-9)
+    sheets = lo_csv(out, tmp_path / "csv")  # the workbook itself opens in LibreOffice
+    assert _errors(sheets) == []
+    report = sheets["Report"]
+    assert _num(report[11][1]) == pytest.approx(xv.portfolio_var(r, w, 0.99, 1, method="historical").var, rel=1e-9)
     d = xv.component_var(r, w, 0.99, 1, method="historical")  # its spilled table too
-    np.testing.assert_allclose([_num(report[i][3]) for i in range(21, 27)], d.component, rtol=1e-9)
+    assert report[35][0] == "Asset"  # the header cell LibreOffice once showed as Err:509
+    np.testing.assert_allclose([_num(report[i][3]) for i in range(36, 42)], d.component, rtol=1e-9)
+
+
+_ERROR = re.compile(r"^(Err:\d+|#NAME\?|#VALUE!|#REF!|#DIV/0!|#NUM!|#N/A|#NULL!)")
+
+
+def _errors(sheets: dict[str, list[list[str]]]) -> list[tuple[str, int, int, str]]:
+    """Every cell LibreOffice shows as an error: (sheet, row, column, text), 1-based."""
+    return [(name, i + 1, j + 1, v[:40]) for name, rows in sheets.items() for i, row in enumerate(rows)
+            for j, v in enumerate(row) if _ERROR.match(v)]
+
+
+def test_every_cell_of_the_bundled_workbooks(tmp_path: Path) -> None:
+    assert _errors(lo_csv(TEMPLATES / "report.xlsx", tmp_path / "template")) == []
+    shown = _errors(lo_csv(HERE / "demo.xlsx", tmp_path / "demo"))
+    assert [(s, r, c) for s, r, c, _ in shown] == [("xl-var", row, 1) for row in (70, 71, 72)]  # on purpose
 
 
 def test_demo_writes_the_pdf_when_libreoffice_is_there(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--out", str(tmp_path / "out")]) == 0
     assert f"wrote {tmp_path / 'out' / 'report.pdf'}" in capsys.readouterr().out
-    assert _pages(tmp_path / "out" / "report.pdf") >= 4
+    assert _pages(tmp_path / "out" / "report.pdf") == 2

@@ -1,11 +1,24 @@
 """Build the bundled report template ``report.xlsx`` (run: ``python workbooks/templates/make_template.py``).
 
 The template is an ordinary workbook an analyst may restyle in Excel. Its named ranges
-mark where ``xl-var report`` puts the inputs (``Returns``, ``Weights``, ``Assets``) and
-which results it charts (``ComponentVaR``, ``CorrNormal``, ``CorrStressed``, ``HistVaR``,
-``HistES``; ``Summary`` is what ``xl-var demo`` prints). It ships filled with the
-synthetic sample portfolio and recalculated, so it opens with numbers; the spilled
-tables are stored as Excel 365 dynamic arrays.
+mark where ``xl-var report`` puts the inputs and which results it charts
+(:mod:`xl_var_cli.template` lists them). It ships filled with the synthetic sample
+portfolio and recalculated, so it opens with numbers; the spilled tables are stored as
+Excel 365 dynamic arrays.
+
+Layout, for A4 or Letter landscape with no wasted page:
+
+* **Report** (page 1): what the numbers are (as-of date, data window, observations,
+  weights and method notes) beside the settings; VaR and ES by method; the in-sample
+  backtest of the historical VaR; the component table with the correlation heat map
+  beside it; the component and P&L charts on the right.
+* **Stress** (page 2): the stressed correlation heat map, under the reserved
+  ``StressSection`` row where the stress scenarios of the derivatives book will go.
+* **Inputs** and **Returns** hold the data and are left out of the PDF.
+
+Every spilled table is the last thing in its columns, so a book of any size spills
+into empty cells. Formulas are written without spaces after commas (LibreOffice reads
+``=F(a, b)`` inside an array formula as an intersection and shows ``Err:509``).
 """
 
 from __future__ import annotations
@@ -17,114 +30,184 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.worksheet import Worksheet
 
 from xl_var import portfolio
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "report.xlsx"
 METHODS = ("historical", *(m for m in portfolio.METHODS if m != "historical"))  # the engine's, historical first
+MONEY = "#,##0"  # the report swaps in the book's currency (xl_var_cli.report)
 
 TITLE = Font(bold=True, size=16, color="1F3864")
 HEADING = Font(bold=True, size=12, color="1F3864")
+NOTE = Font(italic=True, color="595959")
+LABEL = Font(bold=True)
 HEADER = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 THIN = Border(bottom=Side(style="thin", color="A6A6A6"))
+BACKTEST_FORMATS = ("0", "0", "0.0", "0.00", "0.000", "0.00", "0.000", "0.00", "0.000", "@", "0.00")
+
+NOTES = ("Methods: historical = empirical quantile of the sample's P&L; normal, t and modified (Cornish-Fisher) "
+         "fit the sample's moments; ewma weights recent periods more (lambda 0.94); fhs = filtered "
+         "historical simulation. VaR and ES are losses, shown positive.")
 
 
 def _name(wb: Workbook, name: str, ref: str) -> None:
     wb.defined_names[name] = DefinedName(name, attr_text=ref)
 
 
-def _header(ws, row: int, labels: list[str], col: int = 1) -> None:
+def _header(ws: Worksheet, row: int, labels: list[str], col: int = 1) -> None:
     for j, label in enumerate(labels):
         cell = ws.cell(row=row, column=col + j, value=label)
         cell.font, cell.fill = HEADER, HEADER_FILL
         cell.alignment = Alignment(horizontal="center")
 
 
-def skeleton() -> Workbook:
-    """The template's layout, formulas and names, with one-cell placeholders for the inputs."""
-    wb = Workbook()
+def _facts(wb: Workbook, rep: Worksheet) -> None:
+    """Rows 2-7: what the numbers are (left) and the settings (right)."""
+    rep["A2"] = "Data"
+    rep["A2"].font = HEADING
+    facts = [("As of (last return)", "AsOf", "=INDEX(Returns,ROWS(Returns),1)", "yyyy-mm-dd"),
+             ("First return", "FirstDate", "=INDEX(Returns,2,1)", "yyyy-mm-dd"),
+             ("Observations", None, "=ROWS(Returns)-1", "0"), ("Assets", None, "=COLUMNS(Returns)-1", "0")]
+    for i, (label, name, value, fmt) in enumerate(facts):
+        rep.cell(row=3 + i, column=1, value=label)
+        cell = rep.cell(row=3 + i, column=2, value=value)
+        cell.number_format, cell.alignment = fmt, Alignment(horizontal="right")
+        if name:
+            _name(wb, name, f"Report!$B${3 + i}")
+    rep["D2"] = "Settings"
+    rep["D2"].font = HEADING
+    settings = [("Confidence", "Confidence", 0.99, "0.0%"), ("Horizon (periods)", "Horizon", 1, "0"),
+                ("Portfolio value", "PortfolioValue", 1_000_000, MONEY),
+                ("Stress intensity", "StressIntensity", 0.5, "0%")]
+    for i, (label, name, value, fmt) in enumerate(settings):
+        rep.cell(row=3 + i, column=4, value=label)
+        cell = rep.cell(row=3 + i, column=5, value=value)
+        cell.number_format, cell.fill = fmt, INPUT_FILL
+        _name(wb, name, f"Report!$E${3 + i}")
+    rep["A7"] = "Weights are fractions of the portfolio value."
+    _name(wb, "WeightNote", "Report!$A$7")
+    rep["A8"] = NOTES
+    for cell in (rep["A7"], rep["A8"]):
+        cell.font = NOTE
+    rep.merge_cells("A8:E8")
+    rep["A8"].alignment = Alignment(wrap_text=True, vertical="top")
+    rep.row_dimensions[8].height = 44
+
+
+def _summary(wb: Workbook, rep: Worksheet, top: int) -> int:
+    """VaR and ES by method from row ``top``; returns the last row used."""
+    rep.cell(row=top, column=1, value="VaR and ES by method").font = HEADING
+    _header(rep, top + 1, ["Method", "VaR", "ES", "VaR (value)", "ES (value)"])
+    rows = [(m, f'"{m}"', "") for m in METHODS] + [
+        ("normal, stressed corr.", '"normal"', ",STRESSCORR(Returns,StressIntensity)")]
+    first = top + 2
+    for i, (label, method, corr) in enumerate(rows):
+        r = first + i
+        rep.cell(row=r, column=1, value=label).border = THIN
+        args = f"Returns,Weights,Confidence,Horizon,{method}{corr}"
+        rep.cell(row=r, column=2, value=f"=AGGVAR({args})/WeightUnit").number_format = "0.00%"
+        rep.cell(row=r, column=3, value=f"=AGGES({args})/WeightUnit").number_format = "0.00%"
+        rep.cell(row=r, column=4, value=f"=B{r}*PortfolioValue").number_format = MONEY
+        rep.cell(row=r, column=5, value=f"=C{r}*PortfolioValue").number_format = MONEY
+    last = first + len(rows) - 1
+    rep.cell(row=last + 1, column=1, value="Portfolio volatility")
+    rep.cell(row=last + 1, column=2, value="=PORTVOL(Returns,Weights,Horizon)/WeightUnit").number_format = "0.00%"
+    rep.cell(row=last + 1, column=4, value=f"=B{last + 1}*PortfolioValue").number_format = MONEY
+    _name(wb, "Summary", f"Report!$A${first}:$C${last}")
+    _name(wb, "HistVaR", f"Report!$B${first}")
+    _name(wb, "HistES", f"Report!$C${first}")
+    return last + 1
+
+
+def _backtest(wb: Workbook, rep: Worksheet, top: int) -> int:
+    """The historical one-period VaR of the whole sample against each period's P&L; returns the last row."""
+    rep.cell(row=top, column=1, value="Backtest of the historical VaR (one period, in sample)").font = HEADING
+    rep.cell(row=top + 1, column=1, value="Each period's P&L against the historical VaR of the whole sample "
+                                          "(Kupiec coverage, Basel traffic light).").font = NOTE
+    anchor = top + 2
+    rep.cell(row=anchor, column=1, value="=VARBACKTEST(PnL,AGGVAR(Returns,Weights,Confidence,1)/WeightUnit,"
+                                         "Confidence)")
+    _name(wb, "Backtest", f"Report!$A${anchor}")
+    for i, fmt in enumerate(BACKTEST_FORMATS):
+        cell = rep.cell(row=anchor + i, column=2)
+        cell.number_format, cell.alignment = fmt, Alignment(horizontal="right")
+    return anchor + len(BACKTEST_FORMATS) - 1
+
+
+def _report_sheet(wb: Workbook) -> None:
     rep = wb.active
     rep.title = "Report"
     rep["A1"] = "Portfolio risk report"
     rep["A1"].font = TITLE
-    rep["A2"] = '="Returns: "&(ROWS(Returns)-1)&" periods x "&(COLUMNS(Returns)-1)&" assets"'
-    settings = [("Confidence", 0.99, "0.0%"), ("Horizon (periods)", 1, "0"),
-                ("Portfolio value", 1_000_000, "#,##0"), ("Stress intensity", 0.5, "0%")]
-    for i, (label, value, fmt) in enumerate(settings):
-        rep.cell(row=4 + i, column=1, value=label)
-        cell = rep.cell(row=4 + i, column=2, value=value)
-        cell.number_format, cell.fill = fmt, INPUT_FILL
-    for name, row in (("Confidence", 4), ("Horizon", 5), ("PortfolioValue", 6), ("StressIntensity", 7)):
-        _name(wb, name, f"Report!$B${row}")
-
-    rep["A9"] = "VaR and ES by method"
-    rep["A9"].font = HEADING
-    _header(rep, 10, ["Method", "VaR", "ES", "VaR (value)", "ES (value)"])
-    rows = [(m, f'"{m}"', "") for m in METHODS] + [
-        ("normal, stressed corr.", '"normal"', ", STRESSCORR(Returns, StressIntensity)")]
-    for i, (label, method, corr) in enumerate(rows):
-        r = 11 + i
-        rep.cell(row=r, column=1, value=label).border = THIN
-        args = f"Returns, Weights, Confidence, Horizon, {method}"
-        rep.cell(row=r, column=2, value=f"=AGGVAR({args}{corr})").number_format = "0.00%"
-        rep.cell(row=r, column=3, value=f"=AGGES({args}{corr})").number_format = "0.00%"
-        rep.cell(row=r, column=4, value=f"=B{r}*PortfolioValue").number_format = "#,##0"
-        rep.cell(row=r, column=5, value=f"=C{r}*PortfolioValue").number_format = "#,##0"
-    last = 11 + len(rows) - 1
-    rep.cell(row=last + 1, column=1, value="Portfolio volatility")
-    rep.cell(row=last + 1, column=2, value="=PORTVOL(Returns, Weights, Horizon)").number_format = "0.00%"
-    rep.cell(row=last + 1, column=4, value=f"=B{last + 1}*PortfolioValue").number_format = "#,##0"
-    _name(wb, "Summary", f"Report!$A$11:$C${last}")
-    _name(wb, "HistVaR", "Report!$B$11")
-    _name(wb, "HistES", "Report!$C$11")
-
-    top = last + 3
+    _facts(wb, rep)
+    last = _backtest(wb, rep, _summary(wb, rep, 10) + 2)
+    top = last + 2
     rep.cell(row=top, column=1, value="Component VaR (historical)").font = HEADING
-    rep.cell(row=top + 1, column=1,
-             value="=COMPONENTVAR(Returns, Weights, Confidence, Horizon, \"historical\")")
-    _name(wb, "ComponentVaR", f"Report!$A${top + 1}")
-    _name(wb, "ComponentChart", "Report!$G$3")
-    _name(wb, "PnLChart", f"Report!$G${top}")
-    for col, width in zip("ABCDE", (24, 12, 12, 14, 14), strict=True):
+    rep.cell(row=top + 1, column=1, value='=COMPONENTVAR(Returns,Weights,Confidence,Horizon,"historical")')
+    _name(wb, "ComponentTable", f"Report!$A${top + 1}")  # not ComponentVaR (template.ALIASES)
+    for col in range(1, 6):  # the spilled table's header row
+        cell = rep.cell(row=top + 1, column=col)
+        cell.font, cell.border = LABEL, THIN
+        cell.alignment = Alignment(horizontal="left" if col == 1 else "right")
+    rep.cell(row=top, column=7, value="Correlation of the returns").font = HEADING
+    rep.cell(row=top + 2, column=8, value="=CORRMATRIX(Returns)")  # labels go in row top + 1 and column G
+    _name(wb, "CorrNormal", f"Report!$H${top + 2}")
+    _name(wb, "ComponentChart", "Report!$G$2")
+    _name(wb, "PnLChart", "Report!$G$17")
+    for col, width in zip("ABCDEF", (27, 13, 12, 17, 14, 3), strict=True):
         rep.column_dimensions[col].width = width
-    for r in range(top + 2, top + 40):
-        for c, fmt in ((2, "0.0%"), (3, "0.0000"), (4, "0.00%"), (5, "0.0%")):
-            rep.cell(row=r, column=c).number_format = fmt
 
-    for title, formula, name, note in (
-            ("Correlation", "=CORRMATRIX(Returns)", "CorrNormal", "Sample correlation of the returns"),
-            ("Stressed", "=STRESSCORR(Returns, StressIntensity)", "CorrStressed",
-             "Correlations shifted toward 1 by the stress intensity, repaired to a valid matrix")):
-        ws = wb.create_sheet(title)
-        ws["A1"] = f"{title} matrix" if title == "Correlation" else "Stressed correlation matrix"
-        ws["A1"].font = TITLE
-        ws["A2"] = note
-        ws["B4"] = formula
-        _name(wb, name, f"'{title}'!$B$4")
-        ws.column_dimensions["A"].width = 12
 
+def _stress_sheet(wb: Workbook) -> None:
+    ws = wb.create_sheet("Stress")
+    ws["A1"] = "Stress"
+    ws["A1"].font = TITLE
+    _name(wb, "StressSection", "Stress!$A$3")  # reserved: the derivatives book's stress scenarios go here
+    ws["A5"] = "Stressed correlation"
+    ws["A5"].font = HEADING
+    ws["A6"] = ("Correlations shifted toward 1 by the stress intensity, repaired to a valid matrix; "
+                "it gives the stressed-correlation row of the report's VaR table.")
+    ws["A6"].font = NOTE
+    ws["B8"] = "=STRESSCORR(Returns,StressIntensity)"  # labels go in row 7 and column A
+    _name(wb, "CorrStressed", "Stress!$B$8")
+    ws.column_dimensions["A"].width = 12
+
+
+def _data_sheets(wb: Workbook) -> None:
     inp = wb.create_sheet("Inputs")
-    inp["A1"] = "Portfolio weights"
+    inp["A1"] = "Portfolio weights and P&L"
     inp["A1"].font = TITLE
     inp["A2"], inp["B2"] = "Total", "=SUM(Weights)"
-    inp["B2"].number_format = "0.0%"
-    _header(inp, 3, ["Asset", "Weight"])
+    inp["D2"], inp["E2"] = "Weights per unit of value", 1  # 1 for fractions, the portfolio value for amounts
+    _name(wb, "WeightUnit", "Inputs!$E$2")
+    _header(inp, 3, ["Asset", "Weight", "", "P&L"])
     _name(wb, "Assets", "Inputs!$A$4")
     _name(wb, "Weights", "Inputs!$B$4")
-    for r in range(4, 60):
-        inp.cell(row=r, column=2).number_format = "0.0%"
+    _name(wb, "PnL", "Inputs!$D$4")
     inp.column_dimensions["A"].width = 16
-
+    inp.column_dimensions["B"].width = 16
     ret = wb.create_sheet("Returns")
     _name(wb, "Returns", "Returns!$A$1")
     ret.column_dimensions["A"].width = 12
+
+
+def skeleton() -> Workbook:
+    """The template's layout, formulas and names, with one-cell placeholders for the inputs."""
+    wb = Workbook()
+    _report_sheet(wb)
+    _stress_sheet(wb)
+    _data_sheets(wb)
     for ws in wb.worksheets:
         ws.page_setup.orientation = "landscape"
         ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_options.horizontalCentered = True
+        ws.page_margins.left = ws.page_margins.right = 0.4
+        ws.page_margins.top = ws.page_margins.bottom = 0.5
     return wb
 
 
