@@ -14,6 +14,7 @@ from __future__ import annotations
 from xl_var.backtest import BacktestResult, backtest
 from xl_var.book import Book, BookGreeks, Position
 from xl_var.correlation import correlation_matrix, nearest_correlation, stress_correlation
+from xl_var.deltagamma import QuadraticCumulants, delta_gamma_var, quadratic_cumulants
 from xl_var.errors import Cancelled, LooksLikePrices, XlVarError
 from xl_var.instruments import Instrument, parse_instrument, year_fraction
 from xl_var.margin import MarginResult, MarginScenario, margin_parameters, portfolio_margin
@@ -48,6 +49,7 @@ __all__ = [
     "MarginResult",
     "MarginScenario",
     "Position",
+    "QuadraticCumulants",
     "RiskResult",
     "StressResult",
     "VolSurface",
@@ -56,6 +58,7 @@ __all__ = [
     "backtest",
     "component_var",
     "correlation_matrix",
+    "delta_gamma_var",
     "implied_vol",
     "incremental_var",
     "load_scenarios",
@@ -69,6 +72,7 @@ __all__ = [
     "portfolio_var",
     "portfolio_volatility",
     "price_returns",
+    "quadratic_cumulants",
     "stress_correlation",
     "stress_test",
     "year_fraction",

@@ -2,12 +2,10 @@
 
 import re
 import sys
-import zipfile
 
 import numpy as np
 import openpyxl
 import pytest
-from defusedxml import ElementTree
 from openpyxl.worksheet.formula import ArrayFormula
 
 import xl_var_udfs as u
@@ -60,18 +58,14 @@ def test_every_function_is_called(formulas):
     assert set(u.__all__) <= called
 
 
-def test_spills_are_stored_as_dynamic_arrays():
-    with zipfile.ZipFile(DEMO) as z:
-        names = z.namelist()
-        sheet = ElementTree.fromstring(z.read("xl/worksheets/sheet1.xml"))
-        meta = z.read("xl/metadata.xml").decode()
-    assert "XLDAPR" in meta and 'fDynamic="1"' in meta and "xl/metadata.xml" in names
-    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
-    cells = {c.get("r"): c for c in sheet.iterfind(".//m:c", ns)}
+def test_spills_are_stored_portably_and_marked_dynamic():
+    from xl_var_cli.safexml import read_package
+    from xl_var_cli.spillmarks import Mark, read_marks
+
+    marks = read_marks(read_package(DEMO))
     for anchor, ref in {"A26": "A26:E33", "G27": "G27:G32", "A40": "A40:F45", "H40": "H40:M45",
                         "A55": "A55:B65"}.items():
-        f = cells[anchor].find("m:f", ns)
-        assert cells[anchor].get("cm") == "1" and f.get("t") == "array" and f.get("ref") == ref, anchor
+        assert marks[(MAIN, anchor)] == Mark(ref, True), anchor
 
 
 def test_stored_numbers_are_the_functions_results(values, sample_returns, sample_weights):
@@ -106,3 +100,10 @@ def test_backtest_and_error_cells(values, sample_returns):
     assert errors[0] == "#VALUE! weights has 5 entries but returns has 6 columns"
     assert errors[1].startswith("#NUM! confidence must be between 0 and 1")
     assert errors[2].startswith("#VALUE! method must be one of")
+
+
+def test_prints_landscape_on_a_few_pages(formulas):
+    for ws in formulas.worksheets:
+        assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == (0 if ws.title == MAIN else 1)
+    assert formulas[MAIN].print_area == "'xl-var'!$A$1:$M$72"

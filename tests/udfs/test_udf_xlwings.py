@@ -17,10 +17,11 @@ import pytest
 
 import xl_var_udfs as u
 
-NAMES = ["AGGES", "AGGVAR", "COMPONENTVAR", "CORRMATRIX", "INCREMENTALVAR", "MARGINALVAR", "PORTVOL", "RETURNS",
-         "STRESSCORR", "VARBACKTEST", "XLVAR_VERSION"]
+NAMES = ["AGGES", "AGGVAR", "BOOKGREEKS", "COMPONENTVAR", "CORRMATRIX", "DGVAR", "IMPLIEDVOL", "INCREMENTALVAR",
+         "MARGINALVAR", "MARGINGRID", "OPTIONGREEKS", "OPTIONPRICE", "PORTMARGIN", "PORTVOL", "RETURNS", "STRESSCORR",
+         "STRESSTEST", "VARBACKTEST", "XLVAR_VERSION"]
 RANGES = {"returns", "weights", "corr", "returns_or_corr", "crisis", "new_position", "prices", "realized",
-          "forecasts"}
+          "forecasts", "positions", "market", "surface", "params", "scenarios", "delta", "gamma", "cov"}
 # VBA keywords and statements that cannot name a parameter of the generated wrapper.
 VBA_RESERVED = set("""and as boolean byref byte byval call case close const currency date decimal declare dim do
 double each else elseif empty end enum eqv erase error event exit false for friend function get global gosub goto
@@ -99,7 +100,9 @@ def test_arguments_docs_options_and_defaults_match_the_python_signature(machiner
 def test_defaults_are_the_documented_ones(machinery):
     optional = {a["name"]: a["optional"] for a in machinery["funcs"]["AGGVAR"]["args"] if "optional" in a}
     assert optional == {"confidence": 0.99, "horizon": 1, "method": "historical", "corr": None, "value": None,
-                        "missing": "raise"}
+                        "missing": "raise", "market": None, "valuation": None, "revaluation": None}
+    optional = {a["name"]: a["optional"] for a in machinery["funcs"]["OPTIONPRICE"]["args"] if "optional" in a}
+    assert optional == {"rate": 0, "settle": "usd", "valuation": None}
     optional = {a["name"]: a["optional"] for a in machinery["funcs"]["COMPONENTVAR"]["args"] if "optional" in a}
     assert optional["measure"] == "VaR" and optional["headers"] is True
     optional = {a["name"]: a["optional"] for a in machinery["funcs"]["STRESSCORR"]["args"] if "optional" in a}

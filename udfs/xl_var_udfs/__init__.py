@@ -7,6 +7,16 @@ Excel or Windows: the functions are plain Python callables as well.
 
 from __future__ import annotations
 
+from xl_var_udfs.derivatives import (
+    BOOKGREEKS,
+    DGVAR,
+    IMPLIEDVOL,
+    MARGINGRID,
+    OPTIONGREEKS,
+    OPTIONPRICE,
+    PORTMARGIN,
+    STRESSTEST,
+)
 from xl_var_udfs.functions import (
     AGGES,
     AGGVAR,
@@ -24,13 +34,21 @@ from xl_var_udfs.functions import (
 __all__ = [
     "AGGES",
     "AGGVAR",
+    "BOOKGREEKS",
     "COMPONENTVAR",
     "CORRMATRIX",
+    "DGVAR",
+    "IMPLIEDVOL",
     "INCREMENTALVAR",
     "MARGINALVAR",
+    "MARGINGRID",
+    "OPTIONGREEKS",
+    "OPTIONPRICE",
+    "PORTMARGIN",
     "PORTVOL",
     "RETURNS",
     "STRESSCORR",
+    "STRESSTEST",
     "VARBACKTEST",
     "XLVAR_VERSION",
 ]

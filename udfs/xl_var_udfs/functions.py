@@ -27,6 +27,8 @@ import xlwings as xw
 
 import xl_var as xv
 from xl_var import XlVarError
+from xl_var.methods import method_names, revaluation_names
+from xl_var_udfs.booktables import read_book, when
 from xl_var_udfs.excel import (
     ExcelError,
     Table,
@@ -67,13 +69,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # Parameters that take a range: read with ndim=2 so a single cell is a 1x1 list too.
 RANGE_ARGS = frozenset({"returns", "weights", "corr", "returns_or_corr", "crisis", "new_position", "prices",
-                        "realized", "forecasts"})
-_VAR_METHODS = "historical, normal, t, modified, ewma or fhs"
+                        "realized", "forecasts", "positions", "market", "surface", "params", "scenarios", "delta",
+                        "gamma", "cov"})
+_VAR_METHODS = method_names()
 ARG_DOCS = {
     "returns": "Returns range: rows are periods, columns are assets; a header row of asset names and a "
                "first date column are detected.",
     "weights": "Positions, one per asset (a row or a column): fractions of the portfolio or currency "
-               "amounts.",
+               "amounts; or a positions table (header Instrument, Quantity) of spot, futures and options.",
+    "market": "With a positions table: market table with a header row Underlying, Spot, optional Vol and "
+              "Forward.",
+    "valuation": "With a positions table: valuation date and time (UTC). Default: now, so the cell changes as "
+                 "time passes; give a date to freeze it.",
+    "revaluation": f"With a positions table: {revaluation_names()}. Default full for historical and fhs, delta "
+                   "otherwise.",
     "confidence": "Confidence level, e.g. 99% or 0.99. Default 0.99.",
     "horizon": "Horizon in periods of the returns (whole number, 1 or more). Default 1.",
     "method": f'VaR method: {_VAR_METHODS}. Default "historical".',
@@ -126,10 +135,13 @@ def udf(**docs: str) -> Callable[[F], F]:
 
 
 # ----------------------------------------------------------------------------- argument helpers
-def _value(x: Cell) -> float:
+def _value(x: Cell, weights: Range = None) -> float:
     v = opt_number(x, "value", None)
     if v is None:
         return 1.0
+    if weights is not None and _is_positions(weights):
+        raise ExcelError("#VALUE!", "value does not apply to a positions table, whose VaR is already in USD: "
+                                    "leave it out")
     if not np.isfinite(v) or v <= 0:
         raise ExcelError("#NUM!", f"value must be a positive amount (the portfolio's value); got {v:g}")
     return v
@@ -163,8 +175,38 @@ def _matrix(x: Range, name: str) -> Table | None:
     return None if is_omitted(x) else read_table(x, name)
 
 
+def _is_positions(weights: Range) -> bool:
+    """Whether ``weights`` is a positions table: its first row holds Instrument and Quantity headers."""
+    first = weights[0] if isinstance(weights, (list, tuple)) and weights and isinstance(weights[0], (list, tuple)) \
+        else []
+    heads = {str(v).strip().lower() for v in first if isinstance(v, str)}
+    return {"instrument", "quantity"} <= heads
+
+
+def _book_risk(returns: Range, positions: Range, market: Range, valuation: Cell, revaluation: Cell,
+               missing: Cell, **kw: Any) -> tuple[Any, Any]:
+    """(the book, the engine's result of ``kw["measure"]`` or VaR) for a positions table in place of weights."""
+    if is_omitted(market):
+        raise ExcelError("#VALUE!", "a positions table needs market: a table with Underlying and Spot columns")
+    table = read_table(returns, "returns", missing=missing)
+    if table.header is None:
+        raise ExcelError("#VALUE!", "returns needs a header row naming the underlyings (BTC, ETH...) to match "
+                                    "the positions")
+    book = read_book(positions, market, when(valuation, "valuation", now=True))
+    reval = opt_text(revaluation, "revaluation", "") or None
+    f = xv.component_var if "measure" in kw else xv.portfolio_var
+    with _about(returns=table):
+        return book, f(table.values, book, assets=list(table.names), revaluation=reval, **kw)
+
+
 def _risk(returns: Range, weights: Range, confidence: Cell, horizon: Cell, method: Cell, corr: Range,
-          missing: Cell) -> Any:
+          missing: Cell, market: Range = None, valuation: Cell = None, revaluation: Cell = None) -> Any:
+    if _is_positions(weights):
+        if not is_omitted(corr):
+            raise ExcelError("#VALUE!", "corr does not apply to a positions table: leave it out")
+        return _book_risk(returns, weights, market, valuation, revaluation, missing,
+                          confidence=opt_confidence(confidence), horizon=opt_horizon(horizon),
+                          method=opt_text(method, "method", "historical"))[1]
     table, w, _ = _portfolio(returns, weights, missing)
     corr_table = _matrix(corr, "corr")
     options = {} if corr_table is None else {"corr": corr_table.values}
@@ -188,45 +230,63 @@ def _decomposition(returns: Range, weights: Range, confidence: Cell, horizon: Ce
 @udf()
 def AGGVAR(returns: Range, weights: Range, confidence: Cell = 0.99, horizon: Cell = 1,
            method: Cell = "historical", corr: Range = None, value: Cell = None,
-           missing: Cell = "raise") -> Result:
+           missing: Cell = "raise", market: Range = None, valuation: Cell = None,
+           revaluation: Cell = None) -> Result:
     """Portfolio Value-at-Risk as a positive loss: the loss not exceeded with the given confidence over the
     horizon, by historical, normal, t, modified (Cornish-Fisher), ewma or fhs method.
 
     In units of returns × weights, times ``value`` when given. Example:
-    ``=AGGVAR(Returns!B2:G783, Weights!B2:B7, 99%, 1, "normal")``.
+    ``=AGGVAR(Returns!B2:G783, Weights!B2:B7, 99%, 1, "normal")``. With a positions table in place of
+    weights (header Instrument, Quantity) and ``market``, the aggregate VaR in USD of spot, futures and
+    options together, by ``revaluation``.
     """
-    scale = _value(value)
-    return _risk(returns, weights, confidence, horizon, method, corr, missing).var * scale
+    scale = _value(value, weights)
+    return _risk(returns, weights, confidence, horizon, method, corr, missing, market, valuation,
+                 revaluation).var * scale
 
 
 @udf(method=ARG_DOCS["method"].replace("VaR method", "ES method"))
 def AGGES(returns: Range, weights: Range, confidence: Cell = 0.99, horizon: Cell = 1,
           method: Cell = "historical", corr: Range = None, value: Cell = None,
-          missing: Cell = "raise") -> Result:
+          missing: Cell = "raise", market: Range = None, valuation: Cell = None,
+          revaluation: Cell = None) -> Result:
     """Portfolio expected shortfall (CVaR) as a positive loss: the average loss beyond the VaR at the given
     confidence; same arguments as AGGVAR.
 
-    In units of returns × weights, times ``value`` when given.
+    In units of returns × weights, times ``value`` when given; a positions table as in AGGVAR.
     """
-    scale = _value(value)
-    return _risk(returns, weights, confidence, horizon, method, corr, missing).es * scale
+    scale = _value(value, weights)
+    return _risk(returns, weights, confidence, horizon, method, corr, missing, market, valuation,
+                 revaluation).es * scale
 
 
 @udf()
 def COMPONENTVAR(returns: Range, weights: Range, confidence: Cell = 0.99, horizon: Cell = 1,
                  method: Cell = "historical", measure: Cell = "VaR", headers: Cell = True,
-                 missing: Cell = "raise") -> Result:
+                 missing: Cell = "raise", market: Range = None, valuation: Cell = None,
+                 revaluation: Cell = None) -> Result:
     """Euler decomposition of portfolio VaR (or ES): spills one row per asset (Asset, Weight, Marginal,
     Component, % of total) and a Total row; components add up to the total.
 
     Asset names come from the header row of ``returns`` (else Asset 1..N). "% of total" is a fraction.
+    With a positions table in place of weights: one row per position (Position, Quantity, Marginal per unit
+    of quantity, Component in USD, % of total).
     """
     with_headers = opt_bool(headers, "headers", True)
-    table, w, _, d = _decomposition(returns, weights, confidence, horizon, method, measure, missing)
-    rows: list[list[Any]] = [["Asset", "Weight", "Marginal", "Component", "% of total"]] if with_headers else []
-    for name, wi, m, c, p in zip(table.names, w, d.marginal, d.component, d.percent, strict=True):
+    if _is_positions(weights):
+        book, d = _book_risk(returns, weights, market, valuation, revaluation, missing,
+                             confidence=opt_confidence(confidence), horizon=opt_horizon(horizon),
+                             method=opt_text(method, "method", "historical"),
+                             measure=opt_text(measure, "measure", "var"))
+        names, w, first = [p.name for p in book.positions], book.quantity, "Position"
+    else:
+        table, w, _, d = _decomposition(returns, weights, confidence, horizon, method, measure, missing)
+        names, first = list(table.names), "Asset"
+    rows: list[list[Any]] = [[first, "Weight" if first == "Asset" else "Quantity", "Marginal", "Component",
+                              "% of total"]] if with_headers else []
+    for name, wi, m, c, p in zip(names, w, d.marginal, d.component, d.percent, strict=True):
         rows.append([name, cell(wi), cell(m), cell(c), cell(p)])
-    rows.append(["Total", cell(w.sum()), "", cell(d.total), cell(np.sum(d.percent))])
+    rows.append(["Total", cell(w.sum()) if first == "Asset" else "", "", cell(d.total), cell(np.sum(d.percent))])
     return rows
 
 
