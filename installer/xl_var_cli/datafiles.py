@@ -34,15 +34,16 @@ from typing import Any
 
 import numpy as np
 
-from xl_var import XlVarError, price_returns
+from xl_var import Book, XlVarError, price_returns
 from xl_var_cli.errors import CliError
 from xl_var_cli.safexml import read_package
+from xl_var_udfs import booktables
 from xl_var_udfs.cells import ExcelError, describe, is_number
 from xl_var_udfs.excel import read_table as read_range
 from xl_var_udfs.excel import read_vector, relocate
 from xl_var_udfs.numbertext import CURRENCIES, NumberText, NumberTextError, file_decimal, read_number
 
-__all__ = ["Returns", "Sheet", "Weights", "read_returns", "read_table", "read_weights"]
+__all__ = ["Returns", "Sheet", "Weights", "read_book", "read_returns", "read_table", "read_weights"]
 
 _EXCEL_HINT = '; fix it or set the missing argument to "drop"'
 _AMOUNT = 1.5  # a weight above this (in absolute value) is a currency amount, not a fraction
@@ -299,3 +300,19 @@ def read_weights(path: str | Path, assets: tuple[str, ...]) -> Weights:
     return Weights(values=values, kind="amounts" if money else "fractions",
                    currency=currencies[0] if currencies else "")
 
+
+
+def read_book(positions: str | Path, market: str | Path, *, valuation: dt.datetime,
+              surface: str | Path | None = None) -> Book:
+    """A :class:`xl_var.Book` from a positions file (Instrument, Quantity, optional Vol), a market file
+    (Underlying, Spot, optional Vol, Forward, Expiry) and an optional vol surface file, read by the same
+    readers as the worksheet functions' ranges (:mod:`xl_var_udfs.booktables`); errors name the file's row."""
+    sheets = {"positions": read_table(positions), "market": read_table(market)}
+    if surface is not None:
+        sheets["surface"] = read_table(surface)
+    try:
+        return booktables.read_book(sheets["positions"].rows, sheets["market"].rows, valuation,
+                                    sheets["surface"].rows if "surface" in sheets else None)
+    except ExcelError as exc:
+        which = next((k for k in sheets if exc.message.startswith(k + " ")), "positions")
+        raise sheets[which].error(exc.message) from None

@@ -6,7 +6,8 @@ counted from 1 within the range as selected, header row included):
 * **positions** — ``Instrument``, ``Quantity`` and optionally ``Vol`` (overrides the
   market's implied vol for that option);
 * **market** — ``Underlying``, ``Spot`` and optionally ``Vol`` and ``Forward`` (the forward
-  of every dated instrument of that underlying);
+  of every dated instrument of that underlying); with an ``Expiry`` column (a date or a code
+  such as 27DEC24), a row giving an Expiry and a Forward sets that expiry's forward;
 * **surface** — one underlying's implied vols: its name in the top-left cell, expiries down
   the first column (dates, or years below 100), strikes across the header row (or
   moneyness K/F when every header is below 10);
@@ -57,7 +58,12 @@ def when(x: Any, name: str, *, now: bool = False) -> dt.datetime:
         return dt.datetime(x.year, x.month, x.day, tzinfo=dt.UTC)
     if is_number(x) and 100 <= to_float(x) < 2_958_466:
         return _EXCEL_EPOCH + dt.timedelta(days=to_float(x))
-    raise ExcelError("#VALUE!", f"{name} must be a date; got {describe(x)}")
+    if isinstance(x, str):
+        try:
+            return when(dt.datetime.fromisoformat(x.strip()), name)
+        except ValueError:
+            pass
+    raise ExcelError("#VALUE!", f"{name} must be a date (or ISO text such as 2024-12-31); got {describe(x)}")
 
 
 def _rows(x: Any, name: str) -> list[list[Any]]:
@@ -121,16 +127,16 @@ class Market:
 
     spot: dict[str, float]
     vols: dict[str, Any]
-    forwards: dict[str, float]
+    forwards: dict[Any, float]  # underlying, or (underlying, expiry date or code such as 27DEC24)
 
 
 def read_market(x: Any, name: str = "market") -> Market:
-    """Spot (and optional Vol, Forward) per underlying."""
+    """Spot (and optional Vol, Forward) per underlying; rows with an Expiry give that expiry's forward."""
     rows = _rows(x, name)
-    cols = _columns(rows[0], name, ("Underlying", "Spot"), ("Vol", "Forward"))
+    cols = _columns(rows[0], name, ("Underlying", "Spot"), ("Vol", "Forward", "Expiry"))
     spot: dict[str, float] = {}
     vols: dict[str, Any] = {}
-    fwd: dict[str, float] = {}
+    fwd: dict[Any, float] = {}
     for i, row in enumerate(rows[1:], start=2):
         if all(is_blank(v) for v in row):
             continue
@@ -139,8 +145,16 @@ def read_market(x: Any, name: str = "market") -> Market:
         if not isinstance(u, str) or is_blank(u) or is_error(u):
             raise ExcelError("#VALUE!", f"{at}: Underlying must be a name such as BTC; got {describe(u)}")
         key = u.strip().upper()
+        expiry = row[cols["Expiry"]] if "Expiry" in cols else None
+        if not is_blank(expiry):  # a forward for one expiry: (underlying, expiry) → forward
+            if "Forward" not in cols or is_blank(row[cols["Forward"]]):
+                raise ExcelError("#VALUE!", f"{at}: a row with an Expiry needs its Forward")
+            fwd[(key, expiry if isinstance(expiry, (str, dt.date)) else str(expiry))] = _number(
+                row[cols["Forward"]], at, "Forward")
+            continue
         if key in spot:
-            raise ExcelError("#VALUE!", f"{at}: {key} is listed twice: give one row per underlying")
+            raise ExcelError("#VALUE!", f"{at}: {key} is listed twice: give one row per underlying "
+                                        "(and one per Expiry for forwards)")
         spot[key] = _number(row[cols["Spot"]], at, "Spot")
         for col, into in (("Vol", vols), ("Forward", fwd)):
             if col in cols and not is_blank(row[cols[col]]):
