@@ -25,15 +25,12 @@ Usage: ``.venv/bin/python benchmarks/montecarlo.py [--scenarios 1e6] [--repeat 2
 from __future__ import annotations
 
 import argparse
-import threading
 import time
-import tracemalloc
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+from measure import on_threads, peak_mb, timed
 from threadpoolctl import threadpool_info
 
 import xl_var as xv
@@ -84,13 +81,7 @@ def floor_time(generator: str, scenarios: int, n_assets: int, threads: int = 2) 
         for _ in range(i, chunks, threads):
             rng.standard_normal(out=buf, dtype=np.float32)
 
-    pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
-    t0 = time.perf_counter()
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    return time.perf_counter() - t0
+    return on_threads(work, threads)
 
 
 def naive(returns: np.ndarray, weights: np.ndarray, scenarios: int, seed: int = 1) -> tuple[float, float, np.ndarray]:
@@ -102,22 +93,6 @@ def naive(returns: np.ndarray, weights: np.ndarray, scenarios: int, seed: int = 
     var = float(np.quantile(losses, 0.99))
     tail = losses > var
     return var, float(losses[tail].mean()), -(x[tail] * weights).mean(axis=0)
-
-
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    """Wall time of one call, and its result."""
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
-
-
-def peak_mb(fn: Callable[[], Any]) -> float:
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    fn()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak / 2**20
 
 
 def main() -> None:

@@ -106,23 +106,23 @@ def _utc(valuation: Any) -> dt.datetime:
     raise XlVarError(f"valuation must be a date or datetime (naive times are UTC); got {valuation!r}")
 
 
-def _price(x: Any, what: str) -> float:
+def _positive(x: Any, what: str, kind: str = "a positive number") -> float:
+    """``x`` as a finite float above 0; the message says it must be ``kind``."""
     try:
         v = float(x)
     except (TypeError, ValueError):
-        raise XlVarError(f"{what} must be a positive number; got {x!r}") from None
+        v = math.nan
     if not math.isfinite(v) or v <= 0.0:
-        raise XlVarError(f"{what} must be a positive number; got {x!r}")
+        raise XlVarError(f"{what} must be {kind}; got {x!r}")
     return v
 
 
+def _price(x: Any, what: str) -> float:
+    return _positive(x, what)
+
+
 def _vol(x: Any, what: str) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise XlVarError(f"{what} must be a volatility such as 0.6 (60%); got {x!r}") from None
-    if not math.isfinite(v) or v <= 0.0:
-        raise XlVarError(f"{what} must be a positive volatility such as 0.6 (60%); got {x!r}")
+    v = _positive(x, what, "a positive volatility such as 0.6 (60%)")
     if v > 20.0:
         raise XlVarError(f"{what} is {v:g}: give volatilities as fractions (0.6 for 60%)")
     return v
@@ -243,9 +243,7 @@ class Book:
         s0 = []
         for u in self.underlyings:
             if u not in spots:
-                first = next(i for i, p in enumerate(self.positions, 1) if p.instrument.underlying == u)
-                raise XlVarError(f"position {first} ({self.positions[first - 1].name}): spot has no price for {u}: "
-                                 f"add {u} to spot")
+                raise XlVarError(f"{self.first_position(u)}: spot has no price for {u}: add {u} to spot")
             s0.append(_price(spots[u], f"spot of {u}"))
         n = len(self.positions)
         self.spot: FloatArray = np.array(s0)
@@ -306,6 +304,11 @@ class Book:
         return _vol(source, f"vols for {u}")
 
     # ------------------------------------------------------------------ values and Greeks
+    def first_position(self, underlying: str) -> str:
+        """How messages name the first position on ``underlying``: "position 3 (BTC-PERPETUAL)"."""
+        i = next(i for i, p in enumerate(self.positions) if p.instrument.underlying == underlying)
+        return f"position {i + 1} ({self.positions[i].name})"
+
     @property
     def size(self) -> int:
         """Number of positions P."""

@@ -93,9 +93,8 @@ def _align(returns: FloatArray, book: Book, assets: Sequence[str] | None) -> Flo
     cols = []
     for u in book.underlyings:
         if u not in names:
-            first = next(i for i, p in enumerate(book.positions, 1) if p.instrument.underlying == u)
-            raise XlVarError(f"position {first} ({book.positions[first - 1].name}): returns have no column for {u} "
-                             f"(assets are {names}): add its returns")
+            raise XlVarError(f"{book.first_position(u)}: returns have no column for {u} (assets are {names}): "
+                             "add its returns")
         cols.append(names.index(u))
     return np.ascontiguousarray(returns[:, cols])
 

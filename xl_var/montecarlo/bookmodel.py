@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from xl_var._typing import FloatArray
 from xl_var.book import DAYS_PER_YEAR, Book
-from xl_var.montecarlo.models import ScenarioModel, Scratch
+from xl_var.montecarlo.models import ScenarioModel, Scratch, SumsOfPositionLosses
 
 __all__ = ["MOVE_FLOOR", "BookModel"]
 
@@ -39,7 +39,7 @@ _PILOT = 8192  # scenarios of the fixed-seed pilot that sets the histogram's cen
 
 
 @dataclass(frozen=True)
-class BookModel:
+class BookModel(SumsOfPositionLosses):
     """The book's USD losses in the scenarios of ``base`` (see the module docstring)."""
 
     base: ScenarioModel
@@ -95,10 +95,3 @@ class BookModel:
         out: FloatArray = -self._unit_pnl(self._moves(payload)) * self.book.quantity
         return out
 
-    def portfolio_losses(self, payload: NDArray[Any]) -> FloatArray:
-        out: FloatArray = self.position_losses(payload).sum(axis=1)
-        return out
-
-    def position_loss_sum(self, payload: NDArray[Any]) -> FloatArray:
-        out: FloatArray = self.position_losses(payload).sum(axis=0)
-        return out

@@ -48,6 +48,7 @@ __all__ = [
     "ResampleModel",
     "ScenarioModel",
     "Scratch",
+    "SumsOfPositionLosses",
     "build_model",
 ]
 
@@ -209,7 +210,7 @@ class GaussianModel:
         return out
 
 
-class _SumsOfPositionLosses:
+class SumsOfPositionLosses:
     """Portfolio losses and per-asset sums from ``position_losses`` (models that keep raw draws)."""
 
     def position_losses(self, payload: NDArray[Any]) -> FloatArray:
@@ -225,7 +226,7 @@ class _SumsOfPositionLosses:
 
 
 @dataclass(frozen=True)
-class CopulaModel(_SumsOfPositionLosses):
+class CopulaModel(SumsOfPositionLosses):
     """Student-t copula with correlation ``corr_factor corr_factorᵀ`` and empirical marginals."""
 
     corr_factor: NDArray[np.floating[Any]]  # stored float32, Fortran order (for strmm)
@@ -280,7 +281,7 @@ class CopulaModel(_SumsOfPositionLosses):
 
 
 @dataclass(frozen=True)
-class ResampleModel(_SumsOfPositionLosses):
+class ResampleModel(SumsOfPositionLosses):
     """Sum of ``horizon`` rows drawn with replacement from a T×N scenario ``panel``."""
 
     panel: FloatArray
