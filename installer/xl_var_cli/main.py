@@ -28,6 +28,9 @@ __all__ = ["COMMANDS", "build_parser", "main", "parse_args", "plain_text"]
 COMMANDS = {
     "var": "VaR and ES by every method, and the component table",
     "mc": "Monte Carlo VaR and ES with standard errors and components",
+    "greeks": "a book's value and Greeks per underlying or position, with a Total row",
+    "margin": "a book's portfolio margin (Deribit or SPAN) and its scenario grid",
+    "stress": "a book's P&L in the bundled crypto crises or your scenarios",
     "addin": "build, install, uninstall or check the Excel add-in",
     "refresh": "recalculate a workbook's formulas (xl-var and Excel's) without Excel",
     "report": "build a risk report workbook (and PDF) from a template",

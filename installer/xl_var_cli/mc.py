@@ -7,6 +7,11 @@ cleanly: it stops within half a second and exits 130 without a traceback (a seco
 interrupts at once). Without ``--returns`` or ``--prices`` it uses the bundled synthetic
 sample portfolio. Weights given as currency amounts give VaR and ES in money, weights given
 as fractions a percentage of the portfolio value.
+
+With ``--positions`` and ``--market`` in place of ``--weights``, each scenario of the
+underlyings' returns (the returns' header names them) reprices the book of spot, futures,
+perpetuals and options (``--revaluation`` full, the default, delta or delta-gamma): VaR and
+ES in USD, one component row per position.
 """
 
 from __future__ import annotations
@@ -22,18 +27,10 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from xl_var_cli.options import (
-    Units,
-    add_portfolio_options,
-    confidence_levels,
-    prices_hint,
-    read_portfolio,
-    table,
-)
+from xl_var_cli.options import Portfolio, add_portfolio_options, confidence_levels, read_portfolio, table
 
 if TYPE_CHECKING:
     import xl_var as xv
-    from xl_var._typing import FloatArray
 
 __all__ = ["DEFAULT_CONFIDENCE", "add_parser", "parse_count", "run"]
 
@@ -53,7 +50,7 @@ def parse_count(text: str) -> int:
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("mc", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_portfolio_options(p)
+    add_portfolio_options(p, book=True)
     p.add_argument("--model", default="t", help="normal, t, t-copula, bootstrap or fhs (default t)")
     p.add_argument("--scenarios", type=parse_count, default=1_000_000, help="number of scenarios, e.g. 1e6")
     p.add_argument("--confidence", action="extend", type=confidence_levels, metavar="C",
@@ -107,7 +104,8 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 
 
 def result_rows(res: xv.MCResult, assets: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The tidy table of ``--csv``: VaR and ES per confidence, then components at the highest."""
+    """The tidy table of ``--csv``: VaR and ES per confidence, then components at the highest (``assets``:
+    the assets' or the book's positions' names)."""
     rows: list[dict[str, Any]] = []
     label = {"var": "VaR", "es": "ES"}
     for i, c in enumerate(res.confidence):
@@ -124,30 +122,37 @@ def result_rows(res: xv.MCResult, assets: tuple[str, ...]) -> list[dict[str, Any
     return rows
 
 
-def _as_json(res: xv.MCResult, assets: tuple[str, ...], weights: FloatArray, units: Units) -> str:
+def _as_json(res: xv.MCResult, data: Portfolio) -> str:
     top = res.confidence.index(max(res.confidence))
-    return json.dumps({
+    label, size = data.label
+    out: dict[str, Any] = {
         "model": res.model, "df": res.df, "scenarios": res.scenarios, "seed": res.seed, "horizon": res.horizon,
-        "sobol": res.sobol, "converged": res.converged, "elapsed": res.elapsed, "units": units.as_dict(),
+        "sobol": res.sobol, "converged": res.converged, "elapsed": res.elapsed, "units": data.units.as_dict(),
         "levels": [{"confidence": c, "var": float(res.var[i]), "var_se": float(res.var_se[i]),
                     "var_ci": [float(x) for x in res.var_ci[i]], "es": float(res.es[i]),
                     "es_se": float(res.es_se[i]), "es_ci": [float(x) for x in res.es_ci[i]]}
                    for i, c in enumerate(res.confidence)],
         "components": {"confidence": res.confidence[top],
-                       "assets": [{"asset": a, "weight": float(w), "component_var": float(cv),
-                                   "component_es": float(ce)}
-                                  for a, w, cv, ce in zip(assets, weights, res.component_var, res.component_es,
-                                                          strict=True)]},
+                       f"{label}s": [{label: a, size: float(w), "component_var": float(cv),
+                                      "component_es": float(ce)}
+                                     for a, w, cv, ce in zip(data.names, data.sizes, res.component_var,
+                                                             res.component_es, strict=True)]},
         "histogram": {"edges": res.hist_edges.tolist(), "counts": res.hist_counts.tolist()},
-    }, indent=2)
+    }
+    if data.book:
+        out |= {"revaluation": data.revaluation or "full", "book": data.book.as_dict()}
+    return json.dumps(out, indent=2)
 
 
-def _print_table(res: xv.MCResult, assets: tuple[str, ...], weights: FloatArray, units: Units,
-                 source: str) -> None:
+def _print_table(res: xv.MCResult, data: Portfolio) -> None:
     df = f" (df {res.df:.3g})" if res.df is not None else ""
-    print(f"{source}: model {res.model}{df}, {res.scenarios:,} scenarios, seed {res.seed}, "
-          f"horizon {res.horizon}, {res.elapsed:.2f} s; {units.describe()}\n")
-    a, e = units.amount, units.error
+    book = f", {data.revaluation or 'full'} revaluation" if data.book else ""
+    print(f"{data.source}: model {res.model}{df}{book}, {res.scenarios:,} scenarios, seed {res.seed}, "
+          f"horizon {res.horizon}, {res.elapsed:.2f} s; {data.units.describe()}")
+    if data.book:
+        print(data.book.describe())
+    print()
+    a, e = data.units.amount, data.units.error
     print(table(["confidence", "VaR", "± se", "95% interval", "ES", "± se", "95% interval"],
                 [[f"{c:.2%}", a(res.var[i]), e(res.var_se[i]), f"[{a(res.var_ci[i][0])}, {a(res.var_ci[i][1])}]",
                   a(res.es[i]), e(res.es_se[i]), f"[{a(res.es_ci[i][0])}, {a(res.es_ci[i][1])}]"]
@@ -155,38 +160,40 @@ def _print_table(res: xv.MCResult, assets: tuple[str, ...], weights: FloatArray,
     top = res.confidence.index(max(res.confidence))
     es = res.es[top]
     print(f"\nComponents at {res.confidence[top]:.2%}")
-    print(table(["asset", "weight", "component VaR", "component ES", "% of ES"],
-                [[name, a(w), a(cv), a(ce), f"{ce / es:.2%}"]
-                 for name, w, cv, ce in zip(assets, weights, res.component_var, res.component_es, strict=True)]
-                + [["Total", a(weights.sum()), a(res.component_var.sum()), a(res.component_es.sum()), f"{1:.2%}"]]))
+    print(table([*data.label, "component VaR", "component ES", "% of ES"],
+                [[name, data.size(w), a(cv), a(ce), f"{ce / es:.2%}"]
+                 for name, w, cv, ce in zip(data.names, data.sizes, res.component_var, res.component_es,
+                                            strict=True)]
+                + [["Total", data.total_size(), a(res.component_var.sum()), a(res.component_es.sum()),
+                    f"{1:.2%}"]]))
 
 
 def run(args: argparse.Namespace) -> int:
     import xl_var as xv
 
     data = read_portfolio(args)
-    assets, weights, units = data.returns.assets, data.weights.values, Units.of(data.weights)
     confidence = tuple(args.confidence or DEFAULT_CONFIDENCE)
-    with _ctrl_c_cancels() as cancel, prices_hint(data.source):
-        print(f"xl-var mc: {args.scenarios:,} scenarios, model {args.model}, {len(assets)} assets "
-              f"(Ctrl-C cancels)", file=sys.stderr, flush=True)
+    held = f"{len(data.names)} positions" if data.book else f"{len(data.names)} assets"
+    with _ctrl_c_cancels() as cancel, data.errors():
+        print(f"xl-var mc: {args.scenarios:,} scenarios, model {args.model}, {held} (Ctrl-C cancels)",
+              file=sys.stderr, flush=True)
         try:
             with _progress_bar(sys.stderr.isatty()) as progress:
-                res = xv.monte_carlo(data.returns.values, weights, args.scenarios, model=args.model,
+                res = xv.monte_carlo(data.returns.values, data.exposure, args.scenarios, model=args.model,
                                      confidence=confidence, horizon=args.horizon, seed=args.seed,
                                      workers=args.workers, progress=progress, cancel=cancel, df=args.df,
                                      sobol=args.sobol, target_rse=args.target_rse,
-                                     max_scenarios=args.max_scenarios, scheduler=args.scheduler)
+                                     max_scenarios=args.max_scenarios, scheduler=args.scheduler, **data.options)
         except xv.Cancelled as exc:
             print(f"xl-var mc: {exc}", file=sys.stderr)
             return 130
     if args.json:
-        print(_as_json(res, assets, weights, units))
+        print(_as_json(res, data))
     elif args.csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=["measure", "asset", "confidence", "value", "se", "ci_low",
                                                         "ci_high"], lineterminator="\n")
         writer.writeheader()
-        writer.writerows(result_rows(res, assets))
+        writer.writerows(result_rows(res, data.names))
     else:
-        _print_table(res, assets, weights, units, data.source)
+        _print_table(res, data)
     return 0

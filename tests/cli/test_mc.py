@@ -1,6 +1,8 @@
-"""``xl-var mc``: engine numbers in table/JSON/CSV form, confidence parsing, Ctrl-C, progress on a terminal."""
+"""``xl-var mc``: engine numbers in table/JSON/CSV form (weights or a book), confidence parsing, Ctrl-C, progress
+on a terminal."""
 
 import csv
+import datetime as dt
 import io
 import json
 import os
@@ -18,7 +20,15 @@ import pytest
 from scipy.stats import norm
 
 import xl_var as xv
-from workbooks import SAMPLE_RETURNS, SAMPLE_WEIGHTS
+from workbooks import (
+    SAMPLE_MARKET,
+    SAMPLE_POSITIONS,
+    SAMPLE_RETURNS,
+    SAMPLE_SURFACE,
+    SAMPLE_VALUATION,
+    SAMPLE_WEIGHTS,
+)
+from xl_var_cli.datafiles import read_book
 from xl_var_cli.main import main, parse_args
 from xl_var_cli.mc import DEFAULT_CONFIDENCE, parse_count
 
@@ -163,3 +173,43 @@ def test_progress_bar_on_a_terminal():
     assert proc.returncode == 0
     assert b"xl-var MC" in seen  # rich's bar, drawn on the terminal only
     assert b"Components at" in out and b"xl-var MC" not in out
+
+
+def test_book_in_place_of_weights_is_the_engine_per_position(capsys):
+    book_args = ["--positions", str(SAMPLE_POSITIONS), "--market", str(SAMPLE_MARKET), "--surface",
+                 str(SAMPLE_SURFACE), "--valuation", SAMPLE_VALUATION]
+    args = ["mc", *book_args, "--model", "normal", "--scenarios", "2e4", "--seed", "7", "--confidence", "0.99"]
+    assert main([*args, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    book = read_book(SAMPLE_POSITIONS, SAMPLE_MARKET, valuation=dt.datetime.fromisoformat(SAMPLE_VALUATION),
+                     surface=SAMPLE_SURFACE)
+    r = pd.read_csv(SAMPLE_RETURNS, index_col=0)
+    res = xv.monte_carlo(r.to_numpy(), book, 20_000, model="normal", confidence=(0.99,), seed=7,
+                         assets=list(r.columns))
+    assert out["units"] == {"weights": "positions", "currency": "USD"} and out["revaluation"] == "full"
+    assert out["levels"][0]["var"] == res.var[0] and out["levels"][0]["es"] == res.es[0]
+    comps = out["components"]["positions"]
+    assert [c["position"] for c in comps] == [p.name for p in book.positions]
+    assert [c["component_es"] for c in comps] == list(res.component_es)
+    assert main([*args, "--revaluation", "delta", "--csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    delta = xv.monte_carlo(r.to_numpy(), book, 20_000, model="normal", confidence=(0.99,), seed=7,
+                           assets=list(r.columns), revaluation="delta")
+    assert float(rows[0]["value"]) == delta.var[0]
+    assert [x["asset"] for x in rows if x["measure"] == "component VaR"] == [p.name for p in book.positions]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "full revaluation" in text and "a book of positions: VaR and ES in USD" in text
+    assert "valuation 2024-12-31 16:00:00 UTC (given)" in text
+    total = next(line for line in text.splitlines() if line.startswith("Total")).split()
+    assert total[1] == f"{res.component_var.sum():,.2f}"  # no quantity total: instruments do not add up
+    assert next(line for line in text.splitlines() if line.startswith("BTC-PERPETUAL")).split()[1] == "-400,000"
+
+
+def test_book_missing_underlying_is_one_line(capsys, tmp_path):
+    pd.read_csv(SAMPLE_RETURNS, index_col=0).drop(columns=["ETH"]).to_csv(tmp_path / "r.csv")
+    assert main(["mc", "--returns", str(tmp_path / "r.csv"), "--positions", str(SAMPLE_POSITIONS), "--market",
+                 str(SAMPLE_MARKET), "--valuation", SAMPLE_VALUATION, "--scenarios", "1e4"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and "Ctrl-C cancels" in err[0]  # the start line, then the error
+    assert "r.csv" in err[1] and f"{SAMPLE_POSITIONS} row 3 (ETH)" in err[1] and "no column for ETH" in err[1]

@@ -1,6 +1,8 @@
-"""``xl-var var`` prints engine numbers; checked against an independent closed form."""
+"""``xl-var var`` prints engine numbers; checked against an independent closed form, and with a book (positions
+and market in place of weights) against the engine's book VaR."""
 
 import csv
+import datetime as dt
 import json
 import re
 
@@ -10,7 +12,16 @@ import pytest
 from scipy.stats import norm
 
 import xl_var as xv
-from workbooks import SAMPLE_PRICES, SAMPLE_RETURNS, SAMPLE_WEIGHTS
+from workbooks import (
+    SAMPLE_MARKET,
+    SAMPLE_POSITIONS,
+    SAMPLE_PRICES,
+    SAMPLE_RETURNS,
+    SAMPLE_SURFACE,
+    SAMPLE_VALUATION,
+    SAMPLE_WEIGHTS,
+)
+from xl_var_cli.datafiles import read_book
 from xl_var_cli.main import main
 
 ASSETS = ["BTC", "ETH", "SOL", "USDC", "SPX", "GOLD"]
@@ -128,3 +139,65 @@ def test_missing_drop_and_raise(capsys, tmp_path):
     assert json.loads(capsys.readouterr().out)["n_obs"] == len(lines) - 2  # header and the blank row
     with pytest.raises(SystemExit):
         main(["var", "--missing", "ignore"])
+
+
+# ----------------------------------------------------------------------------- a book in place of weights
+BOOK = ["--positions", str(SAMPLE_POSITIONS), "--market", str(SAMPLE_MARKET), "--surface", str(SAMPLE_SURFACE),
+        "--valuation", SAMPLE_VALUATION]
+
+
+@pytest.fixture(scope="module")
+def book():
+    return read_book(SAMPLE_POSITIONS, SAMPLE_MARKET, valuation=dt.datetime.fromisoformat(SAMPLE_VALUATION),
+                     surface=SAMPLE_SURFACE)
+
+
+def test_book_json_is_the_engine_in_usd(capsys, book):
+    assert main(["var", *BOOK, "--json", "--method", "normal"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    r = pd.read_csv(SAMPLE_RETURNS, index_col=0)
+    x, assets = r.to_numpy(), list(r.columns)
+    assert out["units"] == {"weights": "positions", "currency": "USD"} and out["refused"] == {}
+    assert out["book"]["valuation"] == "2024-12-31T16:00:00+00:00" and out["book"]["valued"] == "given"
+    for m in ("normal", "t", "modified", "historical", "ewma", "fhs"):
+        res = xv.portfolio_var(x, book, 0.99, 1, method=m, assets=assets)
+        assert out["methods"][m]["var"] == pytest.approx(res.var, rel=1e-12)
+        assert out["methods"][m]["es"] == pytest.approx(res.es, rel=1e-12)
+    assert out["methods"]["historical"]["revaluation"] == "full" and out["methods"]["t"]["revaluation"] == "delta"
+    comps = out["components"]
+    d = xv.component_var(x, book, 0.99, 1, method="normal", assets=assets)
+    assert [c["position"] for c in comps["positions"]] == [p.name for p in book.positions]
+    assert [c["quantity"] for c in comps["positions"]] == list(book.quantity)
+    assert [c["component"] for c in comps["positions"]] == pytest.approx(list(d.component), rel=1e-12)
+    assert comps["total"] == pytest.approx(out["methods"]["normal"]["var"], rel=1e-12)
+
+
+def test_book_table_with_a_revaluation_lists_the_methods_it_does_not_fit(capsys, book):
+    assert main(["var", *BOOK, "--revaluation", "delta-gamma", "--method", "ewma"]) == 0
+    text = capsys.readouterr().out
+    assert "a book of positions: VaR and ES in USD" in text and "valuation 2024-12-31 16:00:00 UTC (given)" in text
+    r = pd.read_csv(SAMPLE_RETURNS, index_col=0)
+    res = xv.portfolio_var(r.to_numpy(), book, 0.99, 1, method="ewma", assets=list(r.columns),
+                           revaluation="delta-gamma")
+    assert re.search(rf"^ewma\s+delta-gamma\s+{re.escape(f'{res.var:,.2f}')}\s", text, re.MULTILINE)
+    assert "not computed: t, modified: revaluation='delta-gamma'" in text
+    assert "Component VAR (ewma, delta-gamma revaluation)" in text and "BTC-31JAN25-100000-C" in text
+    assert main(["var", *BOOK, "--revaluation", "full", "--method", "normal"]) == 2  # the component method refused
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "revaluation='full' reprices the book in scenarios" in err
+
+
+def test_book_errors(capsys, tmp_path):
+    r = pd.read_csv(SAMPLE_RETURNS, index_col=0).drop(columns=["SOL"])
+    r.to_csv(tmp_path / "r.csv")
+    assert main(["var", "--returns", str(tmp_path / "r.csv"), *BOOK]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "r.csv" in err and f"{SAMPLE_POSITIONS} row 4 (SOL)" in err
+    assert "returns have no column for SOL" in err
+    assert main(["var", "--positions", str(SAMPLE_POSITIONS)]) == 2
+    assert "--positions and --market go together" in capsys.readouterr().err
+    assert main(["var", "--revaluation", "full"]) == 2
+    assert "--revaluation applies to a book" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["var", "--weights", str(SAMPLE_WEIGHTS), *BOOK])
+    assert exit_.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
