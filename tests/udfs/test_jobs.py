@@ -15,15 +15,16 @@ import pandas as pd
 import psutil
 import pytest
 from openpyxl.chart import BarChart, Reference
-from openpyxl.utils import absolute_coordinate, quote_sheetname, range_boundaries
+from openpyxl.utils import absolute_coordinate, get_column_letter, quote_sheetname, range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
 
 import xl_var as xv
-from workbooks import SAMPLE_RETURNS, SAMPLE_WEIGHTS
+from workbooks import SAMPLE_MARKET, SAMPLE_POSITIONS, SAMPLE_RETURNS, SAMPLE_SURFACE, SAMPLE_VALUATION, SAMPLE_WEIGHTS
 from xl_var_udfs import jobs
-from xl_var_udfs.jobs import ChartSpec, JobRunner, MCSettings, inputs_hash
+from xl_var_udfs.booktables import read_book
+from xl_var_udfs.jobs import ChartSpec, JobRunner, MCSettings, book_spec, inputs_hash
+from xl_var_udfs.worker import book_from_spec, result_sheet
 from xl_var_udfs.worker import main as worker_main
-from xl_var_udfs.worker import result_sheet
 
 PROGRESS = re.compile(r"^xl-var MC (\d+)% · ([\d,]+) scenarios$")
 
@@ -163,6 +164,11 @@ def test_settings_from_table():
     with pytest.raises(jobs.ExcelError, match=r"^#NUM! scenarios"):
         MCSettings.from_table([["scenarios", 0.5]])
     assert MCSettings.from_table([["seed", 0]]).seed == 0
+    assert MCSettings.from_table([["revaluation", "Delta-Gamma"]]).revaluation == "delta-gamma"
+    assert MCSettings.from_table([["Revaluation", "linear"]]).revaluation == "delta"
+    assert MCSettings.from_table([["revaluation", None]]).revaluation == "full"
+    with pytest.raises(jobs.ExcelError, match=r"^#VALUE! revaluation must be one of 'full', 'delta'"):
+        MCSettings.from_table([["revaluation", "gamma"]])
     for seed in (-1, 2.5):
         with pytest.raises(jobs.ExcelError, match=r"^#NUM! seed must be a whole number, 0 or more"):
             MCSettings.from_table([["seed", seed]])
@@ -383,3 +389,166 @@ def test_finished_job_for_a_closed_book_says_so(runner):
     other = OpenpyxlApp({"c.xlsx": _book(10)}, "c.xlsx")  # b.xlsx was closed meanwhile
     assert runner.poll(other) == "done"
     assert "b.xlsx is no longer open" in other.alerts[0] and runner.files.read_status()[0] == "idle"
+
+
+# ----------------------------------------------------------------------------- a book of derivatives
+def _cells(path) -> list[list[Any]]:
+    """A sample CSV as Excel hands a range over: numbers as floats, ISO dates as datetimes, blanks as None."""
+    def read(v: str) -> Any:
+        for parse in (float, dt.datetime.fromisoformat):
+            try:
+                return parse(v)
+            except ValueError:
+                pass
+        return v or None
+    return [[read(v) for v in row] for row in pd.read_csv(path, dtype=str, header=None, keep_default_na=False).values]
+
+
+POSITIONS, MARKET, SURFACE = _cells(SAMPLE_POSITIONS), _cells(SAMPLE_MARKET), _cells(SAMPLE_SURFACE)
+VALUATION = dt.datetime.fromisoformat(SAMPLE_VALUATION)
+
+
+def _put(wb: openpyxl.Workbook, name: str, rows: list[list[Any]], col: int) -> None:
+    """``rows`` from row 1, column ``col`` of the sheet Derivatives, named ``name``."""
+    ws = wb["Derivatives"] if "Derivatives" in wb.sheetnames else wb.create_sheet("Derivatives")
+    for i, row in enumerate(rows, start=1):
+        for j, v in enumerate(row):
+            ws.cell(i, col + j, v)
+    ref = f"${get_column_letter(col)}$1:${get_column_letter(col + len(rows[0]) - 1)}${len(rows)}"
+    wb.defined_names[name] = DefinedName(name, attr_text=f"'Derivatives'!{ref}")
+
+
+def _derivatives(n_rows: int = len(RETURNS), positions: list[list[Any]] = POSITIONS,
+                 valuation: bool = True, surface: bool = True) -> openpyxl.Workbook:
+    """The sample workbook with the sample book beside it: positions, market, vol surface and valuation."""
+    wb = _book(n_rows)
+    _put(wb, jobs.POSITIONS_NAME, positions, 1)
+    _put(wb, jobs.MARKET_NAME, MARKET, 5)
+    if surface:
+        _put(wb, jobs.SURFACE_NAME, SURFACE, 12)
+    if valuation:
+        _put(wb, jobs.VALUATION_NAME, [[VALUATION.replace(tzinfo=None)]], 20)  # Excel's naive datetime, UTC
+    return wb
+
+
+def _direct_book(settings: MCSettings) -> tuple[xv.Book, xv.MCResult]:
+    book = read_book(POSITIONS, MARKET, VALUATION, SURFACE)
+    return book, xv.monte_carlo(np.ascontiguousarray(RETURNS.to_numpy()), book, scenarios=settings.scenarios,
+                                model=settings.model, confidence=settings.confidence, horizon=settings.horizon,
+                                seed=settings.seed, assets=list(RETURNS.columns), revaluation=settings.revaluation)
+
+
+def test_book_spec_rebuilds_the_book_exactly():
+    book = read_book(POSITIONS, MARKET, VALUATION, SURFACE)  # option vols from the surface and the market
+    spec = json.loads(json.dumps(book_spec(book)))
+    again = book_from_spec(spec)
+    assert [p.name for p in again.positions] == [p.name for p in book.positions]
+    assert again.valuation == book.valuation and again.underlyings == book.underlyings
+    for attr in ("quantity", "spot", "forward", "vol", "expiry_years", "basis", "is_option", "is_coin"):
+        assert np.array_equal(getattr(again, attr), getattr(book, attr), equal_nan=True), attr
+    moves = np.linspace(-0.3, 0.3, 7)[:, None] * np.ones(len(book.underlyings))
+    assert np.array_equal(again.pnl(moves), book.pnl(moves))
+    assert book_spec(again) == spec
+
+
+def test_inputs_hash_includes_the_book():
+    r, names, s = RETURNS.to_numpy(), tuple(RETURNS.columns), MCSettings()
+    book = read_book(POSITIONS, MARKET, VALUATION, SURFACE)
+    a = inputs_hash(r, book, names, s)
+    assert a == inputs_hash(r, read_book(POSITIONS, MARKET, VALUATION, SURFACE), names, s)
+    assert a != inputs_hash(r, read_book(POSITIONS, MARKET, VALUATION), names, s)  # other option vols
+    assert a != inputs_hash(r, read_book(POSITIONS, MARKET, VALUATION + dt.timedelta(hours=1), SURFACE), names, s)
+    more = [row if row[0] != "ETH" else ["ETH", 151.0] for row in POSITIONS]
+    assert a != inputs_hash(r, read_book(more, MARKET, VALUATION, SURFACE), names, s)
+    assert a != inputs_hash(r, book, names, MCSettings(revaluation="delta"))
+    assert a != inputs_hash(r, WEIGHTS.to_numpy(), names, s)
+
+
+def _result_rows(xl: OpenpyxlApp) -> list[list[Any]]:
+    return [[c.value for c in r] for r in xl.books["b.xlsx"][jobs.RESULTS_SHEET].iter_rows()]
+
+
+def test_book_job_revalues_every_position(runner):
+    s = MCSettings(scenarios=20_000, model="t", confidence=(0.95, 0.99), seed=7)
+    xl = OpenpyxlApp({"b.xlsx": _derivatives()}, "b.xlsx")
+    assert _run_small(runner, xl, s) == "done"
+    assert xl.alerts == [] and runner.files.read_status()[0] == "idle"
+    assert xl.statuses[0].startswith("xl-var MC starting · 20,000 scenarios, model t, full revaluation of 18 positions")
+    assert xl.statuses[-1].startswith("xl-var MC done: VaR 99%") and "(USD)" in xl.statuses[-1]
+    rows = _result_rows(xl)
+    assert "full revaluation of 18 positions, USD" in rows[0][0]
+    i = [r[0] for r in rows].index("Confidence")
+    assert rows[i][1] == "VaR (USD)" and rows[i][5] == "ES (USD)"
+    book, ref = _direct_book(s)  # the engine on the same book and returns with the same seed
+    assert [rows[i + 1][1], rows[i + 2][1]] == list(map(float, ref.var))
+    assert [rows[i + 1][5], rows[i + 2][5]] == list(map(float, ref.es))
+    keys = {r[0]: r[1] for r in rows if isinstance(r[0], str)}
+    assert keys["Inputs hash"] == inputs_hash(RETURNS.to_numpy(), book, tuple(RETURNS.columns), s)
+    assert keys["Revaluation"] == "full" and keys["Valuation"] == "2024-12-31 16:00:00 UTC"
+    # One component row per position: instrument, quantity, component VaR and ES in USD.
+    a = [r[0] for r in rows].index("Position")
+    assert rows[a][:5] == ["Position", "Quantity", "Component VaR 99% (USD)", "Component ES 99% (USD)", "% of ES"]
+    comp = rows[a + 1:a + 1 + book.size]
+    assert [r[:2] for r in comp] == [[p.name, p.quantity] for p in book.positions]
+    assert [r[2] for r in comp] == list(map(float, ref.component_var))
+    assert [r[3] for r in comp] == list(map(float, ref.component_es))
+    assert rows[a + 1 + book.size][0] == "Total" and rows[a + 1 + book.size][1] is None
+    assert sum(r[3] for r in comp) == pytest.approx(ref.es[1], rel=1e-9)
+    assert xl.books["b.xlsx"][jobs.RESULTS_SHEET]._charts  # the histogram chart, as for weights
+
+
+def test_book_job_is_reproducible_from_the_seed(runner):
+    s = MCSettings(scenarios=20_000, model="normal", confidence=(0.99,), seed=11, revaluation="delta-gamma")
+    xl = OpenpyxlApp({"b.xlsx": _derivatives()}, "b.xlsx")
+    numbers = []
+    for _ in range(2):
+        assert _run_small(runner, xl, s) == "done"
+        rows = _result_rows(xl)
+        i, a = [r[0] for r in rows].index("Confidence"), [r[0] for r in rows].index("Position")
+        numbers.append((rows[i + 1], [r[:4] for r in rows[a + 1:a + 19]]))
+    assert numbers[0] == numbers[1]
+    assert numbers[0][0][1] == float(_direct_book(s)[1].var[0])
+    assert {r[0]: r[1] for r in _result_rows(xl) if isinstance(r[0], str)}["Revaluation"] == "delta-gamma"
+
+
+def test_book_job_cancels(runner):
+    xl = OpenpyxlApp({"b.xlsx": _derivatives()}, "b.xlsx")
+    _settings(xl.books["b.xlsx"], scenarios=2_000_000_000, model="normal", confidence=0.9999)
+    assert runner.start(xl) == "starting"
+    pid = runner.files.read_json(runner.files.worker)["pid"]
+    _wait(runner, xl, lambda st: st == "running" and _progress_seen(xl))
+    assert runner.cancel(xl) == "cancelled"
+    assert not runner.alive() and not (psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie")
+    assert xl.statuses[-1].startswith("xl-var MC cancelled") and runner.files.read_status()[0] == "idle"
+    assert jobs.RESULTS_SHEET not in xl.books["b.xlsx"].sheetnames
+
+
+def _rename_sol(wb: openpyxl.Workbook) -> None:
+    ws = wb["Portfolio data"]
+    col = next(c.column for c in ws[1] if c.value == "SOL")
+    ws.cell(1, col, "SOLANA")
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda: _derivatives(positions=[*POSITIONS[:3], ["BTC-FOO", 1.0], *POSITIONS[3:]]),
+     "#VALUE! positions row 4: instrument 'BTC-FOO'"),
+    (lambda: _derivatives(positions=[*POSITIONS, ["XRP", 5.0]]),
+     "#VALUE! positions row 20 (XRP): spot has no price for XRP"),
+    (lambda: _derivatives(surface=False, valuation=False),  # valued now: the 2025 expiries are past
+     "#VALUE! positions row 9 (BTC-28MAR25) expired at 2025-03-28 08:00 UTC"),
+    (lambda: (wb := _derivatives(), _rename_sol(wb))[0],
+     "#VALUE! positions row 4 (SOL): returns have no column for SOL"),
+    (lambda: (wb := _derivatives(), wb.defined_names.pop(jobs.MARKET_NAME))[0],
+     "#N/A b.xlsx has no range named XLVAR_MARKET"),
+    (lambda: (wb := _derivatives(), wb.defined_names.__setitem__("XLVAR_RETURNS", DefinedName(
+        "XLVAR_RETURNS", attr_text="'Portfolio data'!$A$2:$G$100")))[0],
+     "#VALUE! XLVAR_RETURNS needs a header row naming the underlyings (BTC, ETH, SOL) of XLVAR_POSITIONS"),
+    (lambda: (wb := _derivatives(), _settings(wb, revaluation="gamma"))[0],
+     "#VALUE! revaluation must be one of"),
+])
+def test_bad_book_starts_nothing_and_says_why_in_one_line(runner, make, expected):
+    xl = OpenpyxlApp({"b.xlsx": make()}, "b.xlsx")
+    assert runner.start(xl) == "invalid"
+    assert len(xl.alerts) == 1 and xl.alerts[0].startswith("xl-var MC did not start: " + expected)
+    assert "\n" not in xl.alerts[0]
+    assert runner.files.read_status() == ("", "") and runner._proc is None

@@ -137,7 +137,8 @@ def test_entry_points_take_no_arguments(entry):
 
 
 def test_help_names_the_contract():
-    for word in (jobs.RETURNS_NAME, jobs.WEIGHTS_NAME, jobs.SETTINGS_SHEET, jobs.RESULTS_SHEET, "Cancel"):
+    for word in (jobs.RETURNS_NAME, jobs.WEIGHTS_NAME, jobs.SETTINGS_SHEET, jobs.RESULTS_SHEET, "Cancel",
+                 jobs.POSITIONS_NAME, jobs.MARKET_NAME, jobs.VALUATION_NAME, jobs.SURFACE_NAME, "revaluation"):
         assert word in ribbon.HELP
 
 

@@ -31,8 +31,8 @@ import xl_var as xv
 from xl_var_udfs.cells import ExcelError, describe, is_blank, is_error, is_number, to_float
 from xl_var_udfs.excel import as_excel_error, is_omitted, opt_number
 
-__all__ = ["Market", "read_book", "read_market", "read_params", "read_positions", "read_scenarios",
-           "read_surface", "when"]
+__all__ = ["BookTable", "Market", "read_book", "read_book_table", "read_market", "read_params", "read_positions",
+           "read_scenarios", "read_surface", "when"]
 
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30, tzinfo=dt.UTC)
 _POSITION = re.compile(r"\bposition (\d+)")
@@ -188,10 +188,26 @@ def read_surface(x: Any, valuation: dt.datetime, name: str = "surface") -> tuple
     return corner.strip().upper(), surface
 
 
-def read_book(positions: Any, market: Any, valuation: dt.datetime, surface: Any = None, *,
-              rate: float = 0.0) -> xv.Book:
-    """A :class:`xl_var.Book` from the positions and market ranges (and an optional surface), errors
-    naming the row of the range they come from."""
+@dataclass(frozen=True)
+class BookTable:
+    """A book read from ranges, with the range row of each position so engine messages can name it."""
+
+    book: xv.Book
+    rows: tuple[int, ...]
+
+    def located(self, exc: xv.XlVarError) -> ExcelError:
+        """An engine error about "position N" as the Excel error naming the positions range's row."""
+        return _located(exc, self.rows)
+
+
+def _located(exc: xv.XlVarError, rows: Sequence[int]) -> ExcelError:
+    return as_excel_error(xv.XlVarError(_POSITION.sub(lambda g: f"positions row {rows[int(g.group(1)) - 1]}",
+                                                      str(exc))))
+
+
+def read_book_table(positions: Any, market: Any, valuation: dt.datetime, surface: Any = None, *,
+                    rate: float = 0.0) -> BookTable:
+    """:func:`read_book` with the positions' range rows kept (:meth:`BookTable.located`)."""
     rows, where = read_positions(positions)
     m = read_market(market)
     vols: dict[str, Any] = dict(m.vols)
@@ -199,10 +215,17 @@ def read_book(positions: Any, market: Any, valuation: dt.datetime, surface: Any 
         u, s = read_surface(surface, valuation)
         vols[u] = s
     try:
-        return xv.Book(rows, m.spot, valuation=valuation, vols=vols or None, forwards=m.forwards or None, rate=rate)
+        book = xv.Book(rows, m.spot, valuation=valuation, vols=vols or None, forwards=m.forwards or None, rate=rate)
     except xv.XlVarError as exc:
-        text = _POSITION.sub(lambda g: f"positions row {where[int(g.group(1)) - 1]}", str(exc))
-        raise as_excel_error(xv.XlVarError(text)) from None
+        raise _located(exc, where) from None
+    return BookTable(book, tuple(where))
+
+
+def read_book(positions: Any, market: Any, valuation: dt.datetime, surface: Any = None, *,
+              rate: float = 0.0) -> xv.Book:
+    """A :class:`xl_var.Book` from the positions and market ranges (and an optional surface), errors
+    naming the row of the range they come from."""
+    return read_book_table(positions, market, valuation, surface, rate=rate).book
 
 
 def read_params(x: Any, name: str = "params") -> dict[str, float]:

@@ -79,17 +79,21 @@ def _years(expiry: Cell, valuation: Cell) -> float:
     return xv.year_fraction(when(valuation, "valuation", now=True), end)
 
 
+_NO_VOL = object()  # IMPLIEDVOL has no vol argument
+
+
 def _option_args(option_type: Cell, forward: Cell, strike: Cell, expiry: Cell, vol: Cell, rate: Cell,
                  settle: Cell, valuation: Cell) -> dict[str, Any]:
-    args = {"option_type": opt_choice(option_type, "option_type", _TYPES, "call"),
-            "forward": opt_number(forward, "forward", None), "strike": opt_number(strike, "strike", None),
-            "expiry": _years(expiry, valuation), "rate": opt_number(rate, "rate", 0.0),
-            "settle": opt_choice(settle, "settle", _SETTLE, "usd")}
-    if vol is not None:
-        args["vol"] = opt_number(vol, "vol", None)
-    for name in ("forward", "strike") + (("vol",) if vol is not None else ()):
+    """The engine's keyword arguments; ``vol`` is :data:`_NO_VOL` for IMPLIEDVOL."""
+    needed = {"forward": forward, "strike": strike} | ({} if vol is _NO_VOL else {"vol": vol})
+    args: dict[str, Any] = {}
+    for name, x in needed.items():
+        args[name] = opt_number(x, name, None)
         if args[name] is None:
             raise ExcelError("#VALUE!", f"{name} is blank: give a number")
+    args.update(option_type=opt_choice(option_type, "option_type", _TYPES, "call"),
+                expiry=_years(expiry, valuation), rate=opt_number(rate, "rate", 0.0),
+                settle=opt_choice(settle, "settle", _SETTLE, "usd"))
     return args
 
 
@@ -129,7 +133,7 @@ def IMPLIEDVOL(price: Cell, option_type: Cell, forward: Cell, strike: Cell, expi
     """Black-76 implied volatility of an option price (in the settlement currency); refuses a price outside
     the no-arbitrage bounds, naming the bound.
     """
-    kw = _option_args(option_type, forward, strike, expiry, None, rate, settle, valuation)
+    kw = _option_args(option_type, forward, strike, expiry, _NO_VOL, rate, settle, valuation)
     p = opt_number(price, "price", None)
     if p is None:
         raise ExcelError("#VALUE!", "price is blank: give the option's price")

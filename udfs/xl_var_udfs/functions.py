@@ -28,7 +28,7 @@ import xlwings as xw
 import xl_var as xv
 from xl_var import XlVarError
 from xl_var.methods import method_names, revaluation_names
-from xl_var_udfs.booktables import read_book, when
+from xl_var_udfs.booktables import read_book_table, when
 from xl_var_udfs.excel import (
     ExcelError,
     Table,
@@ -192,11 +192,14 @@ def _book_risk(returns: Range, positions: Range, market: Range, valuation: Cell,
     if table.header is None:
         raise ExcelError("#VALUE!", "returns needs a header row naming the underlyings (BTC, ETH...) to match "
                                     "the positions")
-    book = read_book(positions, market, when(valuation, "valuation", now=True))
+    books = read_book_table(positions, market, when(valuation, "valuation", now=True))
     reval = opt_text(revaluation, "revaluation", "") or None
     f = xv.component_var if "measure" in kw else xv.portfolio_var
-    with _about(returns=table):
-        return book, f(table.values, book, assets=list(table.names), revaluation=reval, **kw)
+    try:
+        with _about(returns=table):
+            return books.book, f(table.values, books.book, assets=list(table.names), revaluation=reval, **kw)
+    except XlVarError as exc:  # about a position: name its row in the positions range
+        raise books.located(exc) from None
 
 
 def _risk(returns: Range, weights: Range, confidence: Cell, horizon: Cell, method: Cell, corr: Range,

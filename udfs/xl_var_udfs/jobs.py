@@ -6,11 +6,17 @@ Excel never waits for the simulation. A ribbon button calls one entry point of
 ``python -m xl_var_udfs.worker`` and returns. Everything below talks to Excel only through
 :class:`ExcelApp`, so it is tested on any OS with a workbook stand-in (see ``tests/udfs``).
 
+With the named ranges ``XLVAR_POSITIONS`` and ``XLVAR_MARKET`` (optionally ``XLVAR_VALUATION``,
+default now UTC, and ``XLVAR_SURFACE``) in place of ``XLVAR_WEIGHTS``, each scenario of the
+underlyings the returns' header names revalues the book (setting ``revaluation``): results in
+USD, one component row per position.
+
 One job at a time per user lives in :func:`jobs_folder`:
 
 ===============  ==============================================================================
-``job.json``     the workbook, settings, asset names and inputs hash (written by the runner)
-``inputs.npz``   returns (T×N) and weights (N)
+``job.json``     the workbook, settings, asset names, inputs hash and, for a derivatives book, the
+                 book as :func:`book_spec` writes it (written by the runner)
+``inputs.npz``   returns (T×N) and weights (N; none for a book)
 ``worker.json``  the worker's process id and creation time (to tell a dead worker from a slow one)
 ``status.txt``   one UTF-8 line ``state<TAB>text``, no line break, replaced atomically; ``state`` is
                  ``starting`` (runner), ``running``/``done``/``failed``/``cancelled`` (worker), then
@@ -41,11 +47,16 @@ from typing import Any, Protocol
 import numpy as np
 import psutil
 
+import xl_var as xv
 from xl_var._validate import check_positive_int
+from xl_var.bookrisk import book_returns
+from xl_var.methods import REVALUATIONS, revaluation_names
 from xl_var.montecarlo.models import MODELS
 from xl_var_udfs.atomic import write_atomic
+from xl_var_udfs.booktables import read_book_table, when
 from xl_var_udfs.excel import (
     ExcelError,
+    Table,
     opt_choice,
     opt_confidence,
     opt_horizon,
@@ -58,16 +69,21 @@ from xl_var_udfs.excel import (
 __all__ = [
     "BEAT",
     "ENV_JOBS",
+    "MARKET_NAME",
+    "POSITIONS_NAME",
     "RESULTS_SHEET",
     "RETURNS_NAME",
     "SETTINGS_NAME",
     "SETTINGS_SHEET",
+    "SURFACE_NAME",
+    "VALUATION_NAME",
     "WEIGHTS_NAME",
     "ChartSpec",
     "ExcelApp",
     "JobFiles",
     "JobRunner",
     "MCSettings",
+    "book_spec",
     "inputs_hash",
     "jobs_folder",
     "progress_text",
@@ -75,6 +91,8 @@ __all__ = [
 ]
 
 RETURNS_NAME, WEIGHTS_NAME, SETTINGS_NAME = "XLVAR_RETURNS", "XLVAR_WEIGHTS", "XLVAR_SETTINGS"
+POSITIONS_NAME, MARKET_NAME = "XLVAR_POSITIONS", "XLVAR_MARKET"
+VALUATION_NAME, SURFACE_NAME = "XLVAR_VALUATION", "XLVAR_SURFACE"
 SETTINGS_SHEET, RESULTS_SHEET = "xl-var settings", "xl-var MC"
 ENV_JOBS = "XLVAR_JOBS_DIR"
 BEAT = 0.5  # seconds between the worker's status writes (the status bar's refresh rate)
@@ -158,7 +176,9 @@ SETTING_NOTES = {
     "confidence": "one or more levels, e.g. 95%, 99%",
     "horizon": "periods of the returns (1 = one day for daily returns)",
     "seed": "the same seed gives the same numbers",
+    "revaluation": f"{revaluation_names()}: how a book ({POSITIONS_NAME}) is repriced in each scenario",
 }
+_REVALUATIONS = {r.name: r.aliases for r in REVALUATIONS.values()}
 
 
 @dataclass(frozen=True)
@@ -170,6 +190,7 @@ class MCSettings:
     confidence: tuple[float, ...] = (0.95, 0.99)
     horizon: int = 1
     seed: int = 12345
+    revaluation: str = "full"
 
     def table(self) -> list[list[Any]]:
         """The settings sheet: a header, then one ``setting, value, note`` row per field."""
@@ -211,6 +232,7 @@ class MCSettings:
             confidence=levels or d.confidence,
             horizon=opt_horizon(given.get("horizon"), d.horizon),
             seed=int(seed),
+            revaluation=opt_choice(given.get("revaluation"), "revaluation", _REVALUATIONS, d.revaluation),
         )
 
 
@@ -223,16 +245,69 @@ def show_settings(xl: ExcelApp) -> None:
         xl.show_sheet(book, SETTINGS_SHEET)
 
 
-def inputs_hash(returns: np.ndarray, weights: np.ndarray, assets: Sequence[str], settings: MCSettings) -> str:
-    """SHA-256 (first 16 hex digits) of the returns, weights, asset names and settings of a run."""
+def book_spec(book: xv.Book) -> dict[str, Any]:
+    """A book as JSON data that rebuilds it exactly (:func:`xl_var_udfs.worker.book_from_spec`).
+
+    Each option keeps the vol it was priced at (from the market, a surface or its own row) and each
+    dated position the forward of its expiry, so the worker needs neither the market table nor the
+    surface.
+    """
+    forwards = {(p.instrument.underlying, p.instrument.expiry.date().isoformat()): float(f)
+                for p, f in zip(book.positions, book.forward, strict=True) if p.instrument.expiry is not None}
+    return {
+        "positions": [[p.name, float(q), float(v) if is_option else None]
+                      for p, q, v, is_option in zip(book.positions, book.quantity, book.vol, book.is_option,
+                                                    strict=True)],
+        "spot": {u: float(s) for u, s in zip(book.underlyings, book.spot, strict=True)},
+        "forwards": [[u, day, f] for (u, day), f in forwards.items()],
+        "valuation": book.valuation.isoformat(),
+        "rate": book.rate,
+    }
+
+
+def inputs_hash(returns: np.ndarray, weights: np.ndarray | xv.Book, assets: Sequence[str],
+                settings: MCSettings) -> str:
+    """SHA-256 (first 16 hex digits) of the returns, weights (or book), asset names and settings of a run."""
     h = hashlib.sha256()
-    for a in (returns, weights):
+    for a in (returns,) if isinstance(weights, xv.Book) else (returns, weights):
         arr = np.ascontiguousarray(a, dtype="<f8")
         h.update(repr(arr.shape).encode())
         h.update(arr.tobytes())
     h.update("\x1f".join(assets).encode())
+    if isinstance(weights, xv.Book):
+        h.update(json.dumps(book_spec(weights), sort_keys=True).encode())
     h.update(json.dumps(asdict(settings), sort_keys=True).encode())
     return h.hexdigest()[:16]
+
+
+def _required(rows: list[list[Any]] | None, book: str, name: str) -> list[list[Any]]:
+    if rows is None:
+        raise ExcelError("#N/A", f"{book} has no range named {name}: select it and type {name} "
+                                 "into the Name Box")
+    return rows
+
+
+def _read_book(xl: ExcelApp, book: str, returns: Table, positions: list[list[Any]] | None,
+               market: list[list[Any]] | None) -> xv.Book:
+    """The book of the workbook's named ranges; every underlying must head a column of the returns.
+
+    Raises
+    ------
+    ExcelError
+        As the worksheet functions' (naming the row of the positions), or a missing range.
+    """
+    positions, market = _required(positions, book, POSITIONS_NAME), _required(market, book, MARKET_NAME)
+    table = read_book_table(positions, market, when(xl.read_named(book, VALUATION_NAME), VALUATION_NAME,
+                                                    now=True), xl.read_named(book, SURFACE_NAME))
+    held = table.book
+    if returns.header is None:
+        raise ExcelError("#VALUE!", f"{RETURNS_NAME} needs a header row naming the underlyings "
+                                    f"({', '.join(held.underlyings)}) of {POSITIONS_NAME}")
+    try:
+        book_returns(returns.values, held, returns.names)
+    except xv.XlVarError as exc:  # "position 3 (...)" → the row of the positions range
+        raise table.located(exc) from None
+    return held
 
 
 # ----------------------------------------------------------------------------- job files
@@ -357,35 +432,38 @@ class JobRunner:
                      "Press Cancel to stop it before starting another.")
             return state
         book = xl.active_book()
+        held: np.ndarray | xv.Book
         try:
             settings = MCSettings.from_table(xl.read_named(book, SETTINGS_NAME))
-            table = read_table(self._named(xl, book, RETURNS_NAME), RETURNS_NAME)
-            weights = read_vector(self._named(xl, book, WEIGHTS_NAME), WEIGHTS_NAME,
-                                  size=table.values.shape[1]).values
+            table = read_table(_required(xl.read_named(book, RETURNS_NAME), book, RETURNS_NAME), RETURNS_NAME)
+            positions, market = xl.read_named(book, POSITIONS_NAME), xl.read_named(book, MARKET_NAME)
+            if positions is None and market is None:
+                held = read_vector(_required(xl.read_named(book, WEIGHTS_NAME), book, WEIGHTS_NAME), WEIGHTS_NAME,
+                                   size=table.values.shape[1]).values
+            else:
+                held = _read_book(xl, book, table, positions, market)
         except ExcelError as exc:
             xl.alert(f"xl-var MC did not start: {exc.line}")
             return "invalid"
         self.files.folder.mkdir(parents=True, exist_ok=True)
         self.files.clear()
-        job = {"book": book, "settings": asdict(settings), "assets": list(table.names),
-               "inputs_hash": inputs_hash(table.values, weights, table.names, settings),
-               "started": time.strftime("%Y-%m-%d %H:%M:%S")}
-        with open(self.files.inputs, "wb") as fh:
-            np.savez(fh, returns=table.values, weights=weights)
-        write_atomic(self.files.job, json.dumps(job).encode())
+        job: dict[str, Any] = {"book": book, "settings": asdict(settings), "assets": list(table.names),
+                               "inputs_hash": inputs_hash(table.values, held, table.names, settings),
+                               "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+        arrays: dict[str, Any] = {"returns": table.values}
         text = f"xl-var MC starting · {settings.scenarios:,} scenarios, model {settings.model}"
+        if isinstance(held, xv.Book):
+            job["positions"] = book_spec(held)
+            text += f", {settings.revaluation} revaluation of {held.size} positions"
+        else:
+            arrays["weights"] = held
+        with open(self.files.inputs, "wb") as fh:
+            np.savez(fh, **arrays)
+        write_atomic(self.files.job, json.dumps(job).encode())
         self.files.write_status("starting", text)
         self._spawn()
         xl.set_status(text)
         return "starting"
-
-    @staticmethod
-    def _named(xl: ExcelApp, book: str, name: str) -> list[list[Any]]:
-        rows = xl.read_named(book, name)
-        if rows is None:
-            raise ExcelError("#N/A", f"{book} has no range named {name}: select it and type {name} "
-                                     "into the Name Box")
-        return rows
 
     def poll(self, xl: ExcelApp) -> str:
         """Relay the job's progress, or deliver its outcome once; return the state found.

@@ -27,10 +27,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from xl_var_udfs.jobs import (
+    MARKET_NAME,
+    POSITIONS_NAME,
     RESULTS_SHEET,
     RETURNS_NAME,
     SETTINGS_NAME,
     SETTINGS_SHEET,
+    SURFACE_NAME,
+    VALUATION_NAME,
     WEIGHTS_NAME,
     ChartSpec,
     JobRunner,
@@ -43,14 +47,21 @@ HELP = f"""xl-var Monte Carlo
 
 1. Name your returns range {RETURNS_NAME} (periods in rows, assets in columns; a header row of asset
    names and a first date column are detected) and your weights {WEIGHTS_NAME} (one per asset).
+   For a book of derivatives instead: name its positions table {POSITIONS_NAME} (Instrument, Quantity)
+   and its market table {MARKET_NAME} (Underlying, Spot, Vol...), optionally a valuation time
+   {VALUATION_NAME} (default now, UTC) and a vol surface {SURFACE_NAME}; the returns' header must name
+   the underlyings (BTC, ETH...).
 2. Settings creates the sheet '{SETTINGS_SHEET}' (range {SETTINGS_NAME}): scenarios, model (normal, t,
-   t-copula, bootstrap, fhs), confidence levels, horizon and seed. Without it the defaults are used.
+   t-copula, bootstrap, fhs), confidence levels, horizon, seed and, for a book, revaluation (full,
+   delta, delta-gamma). Without it the defaults are used.
 3. Run Monte Carlo starts the simulation in the background; Excel stays usable and the status bar
    shows the progress. Cancel stops it.
 4. The results go to the sheet '{RESULTS_SHEET}': VaR and ES per confidence with 95% intervals, the
-   component table and the P&L histogram with VaR and ES marked.
+   component table (one row per asset, or per position of a book) and the P&L histogram with VaR
+   and ES marked.
 
-VaR and ES are positive losses in units of returns × weights. The same seed gives the same numbers.
+VaR and ES are positive losses in units of returns × weights (in USD for a book). The same seed gives
+the same numbers.
 Functions such as =AGGVAR(returns, weights, 99%) work in any cell; see the README, "Using it in Excel"."""
 
 

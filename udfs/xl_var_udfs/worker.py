@@ -1,7 +1,8 @@
 """The Monte Carlo worker process: ``python -m xl_var_udfs.worker FOLDER``.
 
 Started by :meth:`xl_var_udfs.jobs.JobRunner.start`; it never talks to Excel. It reads
-``job.json`` and ``inputs.npz`` from the job folder, runs :func:`xl_var.monte_carlo` and
+``job.json`` and ``inputs.npz`` from the job folder, runs :func:`xl_var.monte_carlo` (on the
+weights, or on the book rebuilt by :func:`book_from_spec`, revalued in each scenario) and
 reports only through files (see :mod:`xl_var_udfs.jobs`):
 
 * a heartbeat thread rewrites ``status.txt`` every :data:`~xl_var_udfs.jobs.BEAT` seconds with
@@ -16,13 +17,14 @@ reports only through files (see :mod:`xl_var_udfs.jobs`):
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import platform
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,7 @@ from xl_var_udfs.atomic import write_atomic
 from xl_var_udfs.excel import cell
 from xl_var_udfs.jobs import BEAT, RESULTS_SHEET, ChartSpec, JobFiles, MCSettings, progress_text
 
-__all__ = ["CancelFile", "Heartbeat", "main", "result_sheet"]
+__all__ = ["CancelFile", "Heartbeat", "book_from_spec", "main", "result_sheet"]
 
 CANCEL_CHECK = 0.02  # seconds between looks for the cancel file
 
@@ -79,6 +81,14 @@ class Heartbeat(threading.Thread):
         self.join()
 
 
+def book_from_spec(spec: Mapping[str, Any]) -> xv.Book:
+    """The book :func:`xl_var_udfs.jobs.book_spec` wrote: same positions, vols, spot, forwards and valuation."""
+    return xv.Book([tuple(p) for p in spec["positions"]], spec["spot"],
+                   valuation=dt.datetime.fromisoformat(spec["valuation"]),
+                   forwards={(u, dt.date.fromisoformat(day)): f for u, day, f in spec["forwards"]} or None,
+                   rate=spec["rate"])
+
+
 # ----------------------------------------------------------------------------- results sheet
 def _pct(c: float) -> str:
     return f"{100 * c:.4g}%"
@@ -93,53 +103,62 @@ def _block(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
     return [[cell(v) if v is not None else None for v in row] for row in rows]
 
 
-def result_sheet(job: dict[str, Any], res: xv.MCResult, weights: np.ndarray, finished: str) -> dict[str, Any]:
+def result_sheet(job: dict[str, Any], res: xv.MCResult, weights: np.ndarray | xv.Book,
+                 finished: str) -> dict[str, Any]:
     """The sheet ``xl-var MC`` for a result: ``rows`` (one batch from A1), ``chart`` and ``headline``.
 
     Sections from the top: VaR and ES per confidence with standard errors and 95% intervals; the
-    run (model, scenarios, seed, horizon, workbook, inputs hash, times, versions); the component
-    table at the highest confidence; the P&L histogram of portfolio losses with columns marking
-    the bins that hold VaR and ES, which the chart plots.
+    run (model, scenarios, seed, horizon, workbook, inputs hash, times, versions; for a book also
+    revaluation and valuation); the component table at the highest confidence, one row per asset
+    (or per position of a book, in USD); the P&L histogram of portfolio losses with columns
+    marking the bins that hold VaR and ES, which the chart plots.
     """
     conf = [float(c) for c in res.confidence]
     top = int(np.argmax(conf))
     var_ci, es_ci = np.asarray(res.var_ci, dtype=float), np.asarray(res.es_ci, dtype=float)
-    rows: list[list[Any]] = [[f"xl-var Monte Carlo ({res.model}, {res.scenarios:,} scenarios)"], []]
-    rows.append(["Confidence", "VaR", "VaR 95% CI low", "VaR 95% CI high", "VaR std error",
-                 "ES", "ES 95% CI low", "ES 95% CI high", "ES std error"])
+    if isinstance(weights, xv.Book):  # one component per position, amounts in USD
+        reval = job["settings"]["revaluation"]
+        names, amounts, heads = [p.name for p in weights.positions], weights.quantity, ("Position", "Quantity")
+        usd, what = " (USD)", f", {reval} revaluation of {weights.size} positions, USD"
+        run = [["Revaluation", reval], ["Valuation", f"{weights.valuation:%Y-%m-%d %H:%M:%S} UTC"]]
+    else:
+        names, amounts, heads = job["assets"], np.asarray(weights, dtype=float), ("Asset", "Weight")
+        usd, what, run = "", "", []
+    rows: list[list[Any]] = [[f"xl-var Monte Carlo ({res.model}, {res.scenarios:,} scenarios{what})"], []]
+    rows.append(["Confidence", f"VaR{usd}", "VaR 95% CI low", "VaR 95% CI high", "VaR std error",
+                 f"ES{usd}", "ES 95% CI low", "ES 95% CI high", "ES std error"])
     for i, c in enumerate(conf):
         rows.append([c, res.var[i], var_ci[i, 0], var_ci[i, 1], res.var_se[i],
                      res.es[i], es_ci[i, 0], es_ci[i, 1], res.es_se[i]])
     model = [["Model", res.model]] + ([["Degrees of freedom", res.df]] if res.df is not None else [])
-    rows += [[], *model, ["Scenarios", res.scenarios], ["Seed", res.seed],
+    rows += [[], *model, *run, ["Scenarios", res.scenarios], ["Seed", res.seed],
              ["Horizon", job["settings"]["horizon"]], ["Workbook", job["book"]],
              ["Inputs hash", job["inputs_hash"]], ["Started", job["started"]], ["Finished", finished],
              ["Elapsed (s)", res.elapsed], ["Versions", _versions()], []]
     es_top = float(res.es[top])
-    rows.append(["Asset", "Weight", f"Component VaR {_pct(conf[top])}", f"Component ES {_pct(conf[top])}",
-                 "% of ES"])
-    for j, a in enumerate(job["assets"]):
-        rows.append([a, weights[j], res.component_var[j], res.component_es[j], res.component_es[j] / es_top])
-    rows.append(["Total", float(np.sum(weights)), float(np.sum(res.component_var)),
+    rows.append([*heads, f"Component VaR {_pct(conf[top])}{usd}", f"Component ES {_pct(conf[top])}{usd}", "% of ES"])
+    for j, a in enumerate(names):
+        rows.append([a, amounts[j], res.component_var[j], res.component_es[j], res.component_es[j] / es_top])
+    rows.append(["Total", None if usd else float(np.sum(amounts)), float(np.sum(res.component_var)),
                  float(np.sum(res.component_es)), 1.0])
     rows.append([])
     edges, counts = np.asarray(res.hist_edges, dtype=float), np.asarray(res.hist_counts, dtype=float)
     var_bin = int(np.clip(np.searchsorted(edges, res.var[top], side="right") - 1, 0, counts.size - 1))
     es_bin = int(np.clip(np.searchsorted(edges, res.es[top], side="right") - 1, 0, counts.size - 1))
     head = len(rows) + 1
-    rows.append(["Loss (bin centre)", "Scenarios", f"VaR {_pct(conf[top])}", f"ES {_pct(conf[top])}"])
+    rows.append([f"Loss{usd} (bin centre)", "Scenarios", f"VaR {_pct(conf[top])}", f"ES {_pct(conf[top])}"])
     peak = float(counts.max()) if counts.size else 0.0
     for b in range(counts.size):
         rows.append([0.5 * (edges[b] + edges[b + 1]), counts[b],
                      peak if b == var_bin else None, peak if b == es_bin else None])
     width = max(len(r) for r in rows)
     rows = [r + [None] * (width - len(r)) for r in _block(rows)]
-    headline = f"VaR {_pct(conf[top])} {res.var[top]:.6g}, ES {res.es[top]:.6g}"
+    headline = f"VaR {_pct(conf[top])} {res.var[top]:.6g}{usd}, ES {res.es[top]:.6g}{usd}"
     chart = ChartSpec(
         title=f"Portfolio loss distribution: {headline}",
         data=f"A{head}:D{head + counts.size}",
         anchor="K3",
-        x_title="Portfolio loss",
+        x_title=f"Portfolio loss{usd}",
         y_title="Scenarios",
     )
     return {"rows": rows, "chart": asdict(chart), "headline": headline, "sheet": RESULTS_SHEET}
@@ -162,12 +181,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ValueError(f"the job file {files.job} is missing or unreadable")
         settings = MCSettings(**{**job["settings"], "confidence": tuple(job["settings"]["confidence"])})
         beat.total = settings.scenarios
+        held: Any  # weights, or a Book (monte_carlo takes either)
         with np.load(files.inputs) as data:
-            returns, weights = data["returns"], data["weights"]
-        res = xv.monte_carlo(returns, weights, scenarios=settings.scenarios, model=settings.model,
+            returns = data["returns"]
+            held = book_from_spec(job["positions"]) if "positions" in job else data["weights"]
+        book = {"assets": job["assets"], "revaluation": settings.revaluation} if isinstance(held, xv.Book) else {}
+        res = xv.monte_carlo(returns, held, scenarios=settings.scenarios, model=settings.model,
                              confidence=settings.confidence, horizon=settings.horizon, seed=settings.seed,
-                             progress=beat.progress, cancel=CancelFile(files.cancel))
-        sheet = result_sheet(job, res, weights, time.strftime("%Y-%m-%d %H:%M:%S"))
+                             progress=beat.progress, cancel=CancelFile(files.cancel), **book)
+        sheet = result_sheet(job, res, held, time.strftime("%Y-%m-%d %H:%M:%S"))
     except xv.Cancelled:
         beat.stop()
         files.write_status("cancelled", f"xl-var MC cancelled after {beat.done:,} scenarios")
