@@ -234,7 +234,7 @@ def _book_problem(returns: ArrayLike | None, book: Book, method: str, confidence
 
 
 def portfolio_var(
-    returns: ArrayLike | None, weights: ArrayLike, confidence: float = 0.99, horizon: int = 1,
+    returns: ArrayLike | None, weights: ArrayLike | Book, confidence: float = 0.99, horizon: int = 1,
     method: str = "historical", *, cov: ArrayLike | None = None, mean: ArrayLike | None = None,
     corr: ArrayLike | None = None, df: float | None = None, lam: float = 0.94, scaling: str = "sqrt",
     missing: str = "raise", assets: Sequence[str] | None = None, revaluation: str | None = None,
@@ -333,7 +333,7 @@ def portfolio_var(
 
 
 def component_var(
-    returns: ArrayLike | None, weights: ArrayLike, confidence: float = 0.99, horizon: int = 1,
+    returns: ArrayLike | None, weights: ArrayLike | Book, confidence: float = 0.99, horizon: int = 1,
     method: str = "normal", measure: str = "var", *, cov: ArrayLike | None = None,
     mean: ArrayLike | None = None, corr: ArrayLike | None = None, df: float | None = None,
     lam: float = 0.94, scaling: str = "sqrt", missing: str = "raise", assets: Sequence[str] | None = None,

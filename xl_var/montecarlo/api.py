@@ -203,7 +203,7 @@ def _validate(returns: Any, weights: Any, scenarios: Any, model: Any, confidence
 
 def monte_carlo(
     returns: ArrayLike | None,
-    weights: ArrayLike,
+    weights: ArrayLike | Book,
     scenarios: int = 1_000_000,
     model: str = "t",
     confidence: float | Sequence[float] = (0.95, 0.99),
