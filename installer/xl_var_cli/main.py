@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -106,6 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{command}: cancelled", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`xl-var var | head`): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at interpreter exit
+        return 141
     except Exception as exc:
         if isinstance(exc, CliError) or _is_engine_error(exc):
             print(f"{command}: error: {exc}", file=sys.stderr)

@@ -96,3 +96,14 @@ def test_ctrl_c_during_an_import_is_one_line_and_exit_130() -> None:
         proc.kill()
     assert proc.returncode == 130
     assert err == "xl-var: cancelled\n"
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    """`xl-var var | head -0`: the reader is gone before the first line; no traceback, exit 141 like Unix tools."""
+    proc = subprocess.Popen([sys.executable, "-m", "xl_var_cli.main", "var"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before it can have printed anything: every write meets a closed pipe
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert "Traceback" not in err and "Error" not in err
