@@ -63,7 +63,7 @@ def _all_finite(arr: FloatArray) -> bool:
     """
     flat = arr.reshape(-1)
     with np.errstate(over="ignore", invalid="ignore"):
-        squares = flat @ flat
+        squares = np.einsum("i,i", flat, flat)  # a plain C loop: BLAS ddot threads can stall a loaded machine
     return bool(np.isfinite(squares)) or bool(np.isfinite(flat).all())
 
 

@@ -180,7 +180,7 @@ def _scenario_risk(p: Problem, gradient: bool, label: str) -> Risk:
     sd = float(loss.std())
     flat = x.reshape(-1)
     with np.errstate(over="ignore"):
-        bound = float(np.abs(p.weights).sum()) * math.sqrt(float(flat @ flat) / len(x))  # ≥ the exact scale
+        bound = float(np.abs(p.weights).sum()) * math.sqrt(float(np.einsum("i,i", flat, flat)) / len(x))  # ≥ exact
     if not max(ZERO_VOL * bound, SD_RANGE[0]) < sd < SD_RANGE[1]:  # only then is the exact scale needed
         check_variance(sd, float(np.abs(p.weights) @ np.sqrt(np.mean(x * x, axis=0))), label)
     var, es = empirical_var_es(loss, p.confidence)

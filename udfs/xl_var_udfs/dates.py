@@ -18,6 +18,7 @@ rise nor fall throughout, are refused naming the first such row.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -133,6 +134,8 @@ def label_dates(cells: Sequence[Any], name: str, row: int) -> list[dt.datetime |
     caller decided the column holds them). Raises :class:`ExcelError` for a text that is no date
     like the others, naming its row.
     """
+    if set(map(type, cells)) == {dt.datetime}:  # the usual Excel date column: nothing to convert
+        return list(cells)
     texts = [(i, v.strip()) for i, v in enumerate(cells) if isinstance(v, str) and not is_blank(v)
              and not is_error(v)]
     formats = _text_format(texts, name) if texts else ()
@@ -162,11 +165,22 @@ def time_order(dates: Sequence[dt.datetime | None], name: str, row: int) -> IntA
     Blank dates move with their rows. Raises :class:`ExcelError` naming the first row whose date
     repeats an earlier one, or that is out of order when the dates neither rise nor fall throughout.
     """
-    where = np.array([i for i, d in enumerate(dates) if d is not None], dtype=np.intp)
     identity = np.arange(len(dates), dtype=np.intp)
-    if where.size < 2:
+    known = [d for d in dates if d is not None]
+    try:  # strictly rising (or falling) dates cannot repeat: the usual case, decided by comparisons alone
+        if all(map(operator.lt, known, known[1:])):
+            return identity
+        if all(map(operator.gt, known, known[1:])):
+            return identity[::-1].copy()
+    except TypeError:  # naive and timezone-aware dates mixed: compare them as seconds below
+        pass
+    where = np.array([i for i, d in enumerate(dates) if d is not None], dtype=np.intp)
+    keys = _seconds(known)
+    step = np.diff(keys)
+    if np.all(step > 0):
         return identity
-    keys = np.array([(d - EXCEL_EPOCH).total_seconds() for d in dates if d is not None])
+    if np.all(step < 0):
+        return identity[::-1].copy()
     if np.unique(keys).size < keys.size:
         seen: dict[float, int] = {}
         for i, k in zip(where.tolist(), keys.tolist(), strict=True):
@@ -174,15 +188,18 @@ def time_order(dates: Sequence[dt.datetime | None], name: str, row: int) -> IntA
                 raise ExcelError("#VALUE!", f"{name} row {row + i}, column 1 repeats the date {_show(dates[i])} of "
                                             f"row {row + seen[k]}: remove one of them")
             seen[k] = i
-    step = np.diff(keys)
-    if np.all(step > 0):
-        return identity
-    if np.all(step < 0):
-        return identity[::-1].copy()
     rising = np.count_nonzero(step > 0) >= np.count_nonzero(step < 0)
     i = int(where[np.flatnonzero((step < 0) if rising else (step > 0))[0] + 1])
     raise ExcelError("#VALUE!", f"{name} row {row + i}, column 1 ({_show(dates[i])}) is out of date order: the "
                                 "dates must rise or fall throughout; sort the rows by date")
+
+
+def _seconds(dates: list[dt.datetime]) -> FloatArray:
+    """Seconds since Excel's epoch of each date; timezone-aware ones (as pywin32 delivers them) in UTC."""
+    naive = [d.astimezone(dt.UTC).replace(tzinfo=None) if d.tzinfo is not None else d for d in dates]
+    us = np.array(naive, dtype="datetime64[us]") - np.datetime64(EXCEL_EPOCH, "us")  # converted in C
+    out: FloatArray = us.astype(np.float64) / 1e6
+    return out
 
 
 def _show(d: dt.datetime | None) -> str:

@@ -370,14 +370,15 @@ def read_table(x: Any, name: str, *, missing: Any = "raise") -> Table:
                 raise ExcelError("#VALUE!", f"{name} has no row without blanks or errors to keep")
     header = first if has_header else None
     names = tuple(_name(v, j) for j, v in enumerate(header[lc:] if header is not None else [None] * values.shape[1]))
+    in_place = kept.size == len(body) and bool(np.all(kept == np.arange(kept.size)))
     return Table(
         values=values,
         names=names,
         header=header,
-        labels=[col0[i] for i in kept] if lc else None,
+        labels=(list(col0) if in_place else [col0[i] for i in kept]) if lc else None,
         rows=kept + top,
         first_column=lc + 1,
-        dates=tuple(dates[i] for i in kept) if dates is not None else None,
+        dates=(tuple(dates) if in_place else tuple(dates[i] for i in kept)) if dates is not None else None,
     )
 
 
