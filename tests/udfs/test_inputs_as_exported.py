@@ -164,3 +164,17 @@ def test_one_bad_cell_in_a_large_range_is_named():
     assert _line(read_table, rows, "returns") == "#VALUE! returns row 7346, column 124 is text ('n/a'), not a number"
     rows[7_345][123] = True
     assert _line(read_table, rows, "returns") == "#VALUE! returns row 7346, column 124 is TRUE, not a number"
+
+
+def test_timezone_aware_dates_as_pywin32_delivers_them_are_ordered() -> None:
+    """pywin32 hands dates over timezone-aware; newest first, or mixed with naive ones, they still sort."""
+    import datetime as dt
+
+    from xl_var_udfs.excel import read_table
+
+    utc = [dt.datetime(2024, 1, d, tzinfo=dt.UTC) for d in range(1, 6)]
+    rows = [["Date", "A"]] + [[d, float(i)] for i, d in enumerate(utc)]
+    newest_first = [rows[0], *rows[1:][::-1]]
+    assert read_table(newest_first, "returns").values[:, 0].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    mixed = [rows[0]] + [[d.replace(tzinfo=None) if i % 2 else d, float(i)] for i, d in enumerate(utc)]
+    assert read_table(mixed, "returns").values[:, 0].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
