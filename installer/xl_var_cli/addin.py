@@ -2,29 +2,26 @@
 
 The add-in is xlwings' ribbon add-in template (``quickstart_addin_ribbon.xlam`` in the installed
 xlwings package, see "Custom Add-ins" in xlwings' docs) with xl-var's ribbon (``addin/customUI.xml``)
-put in place of the template's at the zip level. Its VBA cannot be changed without Excel, so
-``build`` also writes the VBA modules the add-in needs next to it (``xl_var_vba/``):
+in place of the template's and a VBA project that ``build`` writes itself, on any OS, in the
+MS-OVBA format (:mod:`xl_var_cli.vbaproject`): xlwings' template modules, xlwings' custom add-in
+module renamed for xl-var, the ribbon callbacks ``XlVarRibbon``, the event relay ``XlVarEvents``
+and the worksheet-function wrappers ``xlwings_udfs`` that xlwings' "Import Functions" would write
+(:mod:`xl_var_cli.addin_vba`). The project carries source only (no compiled code): Excel compiles it
+when it opens the add-in.
 
-* ``xlwings.bas``: xlwings' own custom add-in module with ``PROJECT_NAME = "xl_var"``, so the add-in
-  reads its settings from ``%USERPROFILE%\\.xl_var\\xl_var.conf`` (not the xlwings add-in's);
-* ``XlVarRibbon.bas``: the ribbon callbacks (``addin/XlVarRibbon.bas``), and ``MakeLive``, which
-  turns the array results that ``xl-var refresh`` stored portably back into live array formulas
-  when a workbook opens (:mod:`xl_var_cli.spillmarks`);
-* ``XlVarEvents.cls``: the class that relays Excel's WorkbookOpen event to ``MakeLive``.
-
-On Windows with Excel, ``build`` finishes the add-in through Excel's COM: it swaps those modules in,
-imports the UDF wrappers of ``xl_var_udfs`` (xlwings' ``import_udfs``, what "Import Functions" runs)
-and saves. That needs "Trust access to the VBA project object model" (File > Options > Trust Center >
-Macro Settings). Elsewhere, or with ``--no-excel``, it says exactly what remains to be done in Excel.
-``--dry-run`` prints what it would write.
+``--via-excel`` (Windows, the fallback) builds the template's VBA project instead and has Excel swap
+the modules in and import the wrappers through COM, which needs "Trust access to the VBA project
+object model" (File > Options > Trust Center > Macro Settings). ``--dry-run`` prints what it would do.
 
 ``install`` puts the add-in into Excel's XLSTART folder and writes the add-in's xlwings configuration
 (``"UDF MODULES","xl_var_udfs"`` and the interpreter, in xlwings' ``"KEY","VALUE"`` line format). An
 existing configuration file is kept unless ``--force``; running it twice changes nothing more.
 ``--xlstart``/``$XLVAR_XLSTART`` and ``--config``/``$XLVAR_CONFIG`` override the locations;
 ``--dry-run`` prints every step without doing it, on any OS. Every file is written atomically.
-``status`` says what is installed; on a machine without desktop Excel (Linux) it says so, and
-exits 0 unless a configuration file there is wrong. Each action takes only the options it uses.
+``status`` reads the installed add-in's VBA project and says which modules and wrappers it holds and
+whether they are the ones this version of xl-var writes; on a machine without desktop Excel (Linux)
+it says so, and exits 0 unless a configuration file there is wrong. Each action takes only the
+options it uses.
 """
 
 from __future__ import annotations
@@ -34,6 +31,7 @@ import contextlib
 import csv
 import io
 import os
+import re
 import sys
 import tempfile
 import zipfile
@@ -44,7 +42,22 @@ from typing import Any
 
 from defusedxml import ElementTree
 
+from xl_var_cli import vbaproject
+from xl_var_cli.addin_vba import (
+    EVENTS_VBA,
+    PROJECT_NAME,
+    RIBBON_VBA,
+    RIBBON_XML,
+    UDF_MODULE,
+    VBA_PROJECT_NAME,
+    WRAPPERS_MODULE,
+    addin_modules,
+    template_path,
+    vba_project,
+    xlwings_vba,
+)
 from xl_var_cli.errors import CliError
+from xl_var_cli.vbaproject import Module
 
 __all__ = [
     "ADDIN_NAME",
@@ -53,9 +66,11 @@ __all__ = [
     "PROJECT_NAME",
     "RIBBON_VBA",
     "RIBBON_XML",
+    "AddinState",
     "Plan",
     "add_parser",
     "addin_settings",
+    "addin_state",
     "build",
     "default_config",
     "default_xlstart",
@@ -64,21 +79,15 @@ __all__ = [
     "xlwings_vba",
 ]
 
-PROJECT_NAME = "xl_var"
 ADDIN_NAME = f"{PROJECT_NAME}.xlam"
 CONFIG_NAME = f"{PROJECT_NAME}.conf"
-SOURCES = Path(__file__).resolve().parent / "addin"
-RIBBON_XML = SOURCES / "customUI.xml"
-RIBBON_VBA = SOURCES / "XlVarRibbon.bas"
-EVENTS_VBA = SOURCES / "XlVarEvents.cls"
 _OUR_VBA = (RIBBON_VBA, EVENTS_VBA)
-UDF_MODULE = "xl_var_udfs"
 ENV_XLSTART = "XLVAR_XLSTART"
 ENV_CONFIG = "XLVAR_CONFIG"
 
-_TEMPLATE = "quickstart_addin_ribbon.xlam"
 _TEMPLATE_PROJECT = "myaddin"
 _CUSTOMUI_PART = "customUI/customUI.xml"
+_VBA_PART = "xl/vbaProject.bin"
 _CUSTOMUI_REL = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
 _OUR_KEYS = ("UDF MODULES", "INTERPRETER_WIN", "INTERPRETER_MAC")
 
@@ -110,30 +119,6 @@ def _write(path: Path, data: bytes) -> None:
 
 
 # ----------------------------------------------------------------------------- build
-def _xlwings_dir() -> Path:
-    import xlwings
-
-    return Path(xlwings.__file__).resolve().parent
-
-
-def xlwings_vba() -> str:
-    """xlwings' custom add-in VBA module, renamed for xl-var (``PROJECT_NAME = "xl_var"``).
-
-    It matches the installed xlwings (its DLL version is in the module), which is why it is taken
-    from the package rather than kept in this repository.
-    """
-    path = _xlwings_dir() / "xlwings_custom_addin.bas"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CliError(f"{path}: cannot read xlwings' custom add-in module ({exc.strerror})") from None
-    old = f'Public Const PROJECT_NAME As String = "{_TEMPLATE_PROJECT}"'
-    if text.count(old) != 1:
-        raise CliError(f"{path}: this xlwings version has no line {old!r} to rename; "
-                       "install the xlwings version pinned in pyproject.toml")
-    return text.replace(old, f'Public Const PROJECT_NAME As String = "{PROJECT_NAME}"')
-
-
 def _crlf(text: str) -> bytes:
     """VBA module files as the VBA editor imports them: CRLF line ends, ANSI (here plain ASCII)."""
     return "\r\n".join(text.splitlines()).encode("ascii", errors="strict") + b"\r\n"
@@ -155,15 +140,21 @@ def _patched(name: str, data: bytes) -> bytes:
     return data
 
 
-def _assemble(template: Path) -> bytes:
-    """The template's parts (entry dates kept, so builds are byte-identical) with xl-var's ribbon."""
+def _assemble(template: Path, project: bytes | None) -> bytes:
+    """The template's parts (entry dates kept, so builds are byte-identical) with xl-var's ribbon and,
+    unless ``project`` is None, that VBA project in place of the template's."""
     ribbon = _ribbon_xml()
     out = io.BytesIO()
     try:
         with zipfile.ZipFile(template) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
             names = src.namelist()
             for info in src.infolist():
-                data = ribbon if info.filename == _CUSTOMUI_PART else _patched(info.filename, src.read(info))
+                if info.filename == _CUSTOMUI_PART:
+                    data = ribbon
+                elif info.filename == _VBA_PART and project is not None:
+                    data = project
+                else:
+                    data = _patched(info.filename, src.read(info))
                 dst.writestr(info, data)
             if _CUSTOMUI_PART not in names:
                 dst.writestr(zipfile.ZipInfo(_CUSTOMUI_PART, date_time=(1980, 1, 1, 0, 0, 0)), ribbon,
@@ -173,34 +164,57 @@ def _assemble(template: Path) -> bytes:
     return out.getvalue()
 
 
-def is_complete(xlam: Path) -> bool:
-    """Whether the add-in's VBA project holds xl-var's modules (imported through Excel)."""
-    try:
-        with zipfile.ZipFile(xlam) as z:
-            project = z.read("xl/vbaProject.bin")
-            return b"Module=XlVarRibbon" in project and b"Class=XlVarEvents" in project
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return False
+def _wrapper_names(module: Module | None) -> list[str]:
+    return re.findall(r"^Function (\w+)\(", module.code, re.M) if module is not None else []
 
 
 @dataclass(frozen=True)
-class BuildReport:
-    """What ``build`` produced: the add-in, its VBA sources, and whether Excel finished it."""
+class AddinState:
+    """What an add-in's VBA project holds compared with what this version of xl-var writes."""
 
-    addin: Path
-    vba_dir: Path
-    finished: bool
-    remaining: str
+    modules: tuple[str, ...]
+    wrappers: tuple[str, ...]
+    missing: tuple[str, ...]
+    differing: tuple[str, ...]
+    missing_wrappers: tuple[str, ...]
+
+    @property
+    def current(self) -> bool:
+        return not (self.missing or self.differing or self.missing_wrappers)
 
 
-def _remaining_steps(addin: Path, vba_dir: Path) -> str:
-    return (
-        f"remaining step (needs Excel on Windows with 'Trust access to the VBA project object model'): "
-        f"run `xl-var addin build` there, or open {addin.name} in Excel, press Alt+F11 and in its VBA "
-        f"project remove the modules 'xlwings' and 'RibbonMyAddin', import {vba_dir / 'xlwings.bas'}, "
-        f"{vba_dir / RIBBON_VBA.name} and {vba_dir / EVENTS_VBA.name}, run the Sub ImportPythonUDFsToAddin, "
-        "and save"
-    )
+def addin_state(xlam: Path, expected: list[Module] | None = None) -> AddinState:
+    """Read ``xlam``'s VBA project and compare each module's source with ``expected`` (default: this
+    version's modules, :func:`xl_var_cli.addin_vba.addin_modules`)."""
+    try:
+        with zipfile.ZipFile(xlam) as z:
+            project = vbaproject.read_project(z.read(_VBA_PART), path=f"{xlam}: {_VBA_PART}")
+    except KeyError:
+        raise CliError(f"{xlam}: the add-in has no VBA project ({_VBA_PART})") from None
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise CliError(f"{xlam}: cannot read the add-in's VBA project ({exc})") from None
+    except OSError as exc:
+        raise _fail("read", xlam, exc) from None
+    want = addin_modules() if expected is None else expected
+    have = {m.name.lower(): m for m in project.modules}
+    missing = [m.name for m in want if m.name.lower() not in have]
+    differing = [m.name for m in want if m.name.lower() in have
+                 and (have[m.name.lower()].code, have[m.name.lower()].kind) != (m.code, m.kind)]
+    wrappers = _wrapper_names(have.get(WRAPPERS_MODULE.lower()))
+    expected_wrappers = _wrapper_names(next((m for m in want if m.name == WRAPPERS_MODULE), None))
+    return AddinState(tuple(m.name for m in project.modules), tuple(wrappers), tuple(missing), tuple(differing),
+                      tuple(w for w in expected_wrappers if w not in wrappers))
+
+
+def is_complete(xlam: Path) -> bool:
+    """Whether the add-in's VBA project holds xl-var's modules and the worksheet-function wrappers."""
+    try:
+        with zipfile.ZipFile(xlam) as z:
+            project = z.read(_VBA_PART)
+            return all(line in project for line in (b"Module=XlVarRibbon", b"Class=XlVarEvents",
+                                                    f"Module={WRAPPERS_MODULE}".encode()))
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
 
 
 def _finish_in_excel(addin: Path, vba_dir: Path) -> None:  # pragma: no cover - needs Excel (Windows)
@@ -223,38 +237,38 @@ def _finish_in_excel(addin: Path, vba_dir: Path) -> None:  # pragma: no cover - 
         components.Import(str(vba_dir / "xlwings.bas"))
         for source in _OUR_VBA:
             components.Import(str(vba_dir / source.name))
-        project.Name = "XlVar"
+        project.Name = VBA_PROJECT_NAME
         udfs.import_udfs(UDF_MODULE, book.api)
         book.save()
         book.close()
 
 
-def build(out: Path, *, excel: bool | None = None, say: Say = print, dry_run: bool = False) -> BuildReport:
-    """Assemble ``out`` (an .xlam) from xlwings' ribbon add-in template and xl-var's ribbon.
+def build(out: Path, *, via_excel: bool = False, say: Say = print, dry_run: bool = False) -> Path:
+    """Write the add-in ``out`` (an .xlam): xlwings' ribbon add-in template, xl-var's ribbon and the
+    whole VBA project, written here on any OS.
 
-    ``excel=None`` finishes the add-in through Excel's COM when on Windows; ``False`` never does;
-    ``True`` requires it. When Excel did not finish it, the report's ``remaining`` says what to do.
-    ``dry_run`` says each step without writing anything.
+    ``via_excel`` (Windows only) instead has Excel import the modules through COM (the fallback; it
+    needs "Trust access to the VBA project object model"). ``dry_run`` says each step without doing it.
     """
     out = out.resolve()
     if out.suffix.lower() != ".xlam":
         raise CliError(f"{out}: the add-in must be an .xlam file")
-    template = _xlwings_dir() / _TEMPLATE
-    if not template.is_file():
-        raise CliError(f"{template}: xlwings' ribbon add-in template is missing; reinstall xlwings")
-    vba_dir = out.with_name(f"{out.stem}_vba")
-    use_excel = sys.platform.startswith("win") if excel is None else excel
-    if use_excel and not sys.platform.startswith("win"):
-        raise CliError("finishing the add-in needs Excel on Windows; run without --excel")
+    template = template_path()
     plan = Plan(dry_run, say)
-    plan.step(f"build {out} from xlwings' {_TEMPLATE} with the xl-var ribbon",
-              lambda: _write(out, _assemble(template)))
+    if not via_excel:
+        plan.step(f"build {out} from xlwings' {template.name} with the xl-var ribbon and a VBA project holding "
+                  f"xlwings, XlVarRibbon, XlVarEvents and the {UDF_MODULE} wrappers ({WRAPPERS_MODULE})",
+                  lambda: _write(out, _assemble(template, vba_project(addin_modules()))))
+        return out
+    if not sys.platform.startswith("win"):
+        raise CliError("--via-excel needs Excel on Windows; without it the add-in is built on any OS")
+    vba_dir = out.with_name(f"{out.stem}_vba")
+    plan.step(f"build {out} from xlwings' {template.name} with the xl-var ribbon",
+              lambda: _write(out, _assemble(template, None)))
     plan.step(f"write its VBA modules to {vba_dir}", lambda: _write_vba(vba_dir))
-    if use_excel:
-        plan.step("import the VBA modules and the xl_var_udfs functions through Excel",
-                  lambda: _finish_in_excel(out, vba_dir))
-        return BuildReport(out, vba_dir, not dry_run, "")
-    return BuildReport(out, vba_dir, False, _remaining_steps(out, vba_dir))
+    plan.step("import the VBA modules and the xl_var_udfs functions through Excel",
+              lambda: _finish_in_excel(out, vba_dir))
+    return out
 
 
 def _write_vba(vba_dir: Path) -> None:
@@ -353,10 +367,11 @@ def _install(args: argparse.Namespace) -> int:
     else:
         def build_and_copy() -> None:
             with tempfile.TemporaryDirectory(prefix="xl-var-addin-") as tmp:
-                report = build(Path(tmp) / ADDIN_NAME, excel=args.excel, say=lambda _: None)
-                _write(target, _read(report.addin))
+                built = build(Path(tmp) / ADDIN_NAME, via_excel=args.via_excel, say=lambda _: None)
+                _write(target, _read(built))
 
-        plan.step(f"build the add-in from xlwings' ribbon add-in template and write it to {target}",
+        plan.step(f"build the add-in (xlwings' ribbon add-in template, the xl-var ribbon and VBA project) "
+                  f"and write it to {target}",
                   build_and_copy)
     if config.exists() and not args.force:
         current = read_config(config)
@@ -372,8 +387,7 @@ def _install(args: argparse.Namespace) -> int:
     if not args.dry_run:
         print(f"installed {target}; restart Excel to load the xl-var ribbon and functions")
         if not is_complete(target):
-            print("the add-in still needs its VBA modules imported in Excel: run `xl-var addin build`, follow "
-                "the step it prints, then `xl-var addin install --file xl_var.xlam`")
+            print("this add-in lacks xl-var's VBA modules: install the one `xl-var addin build` writes")
     return 0
 
 
@@ -406,12 +420,22 @@ def _uninstall(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     xlstart, config = _locations(args, need_xlstart=False)
     installed = xlstart is not None and (xlstart / ADDIN_NAME).is_file()
+    up_to_date = False
     if xlstart is None:
         print(f"add-in: this machine ({sys.platform}) has no desktop Excel, so there is nothing to install here "
               f"(`xl-var addin build` still builds the add-in; --xlstart DIR or ${ENV_XLSTART} names a folder)")
     elif installed:
-        state = "complete" if is_complete(xlstart / ADDIN_NAME) else "its VBA modules are not imported yet"
-        print(f"add-in: installed at {xlstart / ADDIN_NAME} ({state})")
+        state = addin_state(xlstart / ADDIN_NAME)
+        up_to_date = state.current
+        print(f"add-in: installed at {xlstart / ADDIN_NAME} ("
+              + ("its VBA project is this version's" if state.current else "out of date: reinstall it with "
+                 "`xl-var addin install`") + ")")
+        print(f"VBA modules: {', '.join(state.modules)}")
+        print(f"worksheet-function wrappers: {len(state.wrappers)} ({', '.join(state.wrappers) or 'none'})")
+        for label, names in (("missing modules", state.missing), ("modules that differ from this version",
+                             state.differing), ("missing wrappers", state.missing_wrappers)):
+            if names:
+                print(f"{label}: {', '.join(names)}")
     else:
         print(f"add-in: not installed (`xl-var addin install` puts it at {xlstart / ADDIN_NAME})")
     configured = False
@@ -425,22 +449,19 @@ def _status(args: argparse.Namespace) -> int:
     else:
         print(f"configuration: none at {config}")
     wrong = config.exists() and not configured
-    missing = xlstart is not None and not (installed and configured)
+    missing = xlstart is not None and not (installed and configured and up_to_date)
     return 1 if wrong or missing else 0
 
 
 def _build(args: argparse.Namespace) -> int:
-    report = build(Path(args.output), excel=args.excel, dry_run=args.dry_run)
-    if not report.finished:
-        print(report.remaining)
+    build(Path(args.output), via_excel=args.via_excel, dry_run=args.dry_run)
     return 0
 
 
 def _excel_options(p: Any) -> None:
-    p.add_argument("--excel", dest="excel", action="store_true", default=None,
-                   help="finish the add-in through Excel's COM (default: on Windows)")
-    p.add_argument("--no-excel", dest="excel", action="store_false",
-                   help="never start Excel; print the remaining step instead")
+    p.add_argument("--via-excel", action="store_true",
+                   help="Windows fallback: import the VBA modules through Excel's COM (needs 'Trust access to "
+                        "the VBA project object model') instead of writing the VBA project directly")
 
 
 def _where_options(p: argparse.ArgumentParser) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -10,10 +13,27 @@ import pytest
 import xlwings
 from defusedxml import ElementTree
 
-from xl_var_cli import addin
+import xl_var_udfs
+from xl_var_cli import addin, addin_checks, addin_vba, vbaproject
 from xl_var_cli.main import main
 
 TEMPLATE = Path(xlwings.__file__).parent / "quickstart_addin_ribbon.xlam"
+
+
+@pytest.fixture(scope="module")
+def modules() -> list[vbaproject.Module]:
+    return addin_vba.addin_modules()
+
+
+@pytest.fixture(autouse=True)
+def _generate_wrappers_once(modules, monkeypatch):
+    """xlwings' wrapper generation (a child process) runs once per file; every build reuses its modules."""
+    monkeypatch.setattr(addin, "addin_modules", lambda: list(modules))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return addin.build(tmp_path_factory.mktemp("built") / "xl_var.xlam", say=lambda _: None)
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -32,15 +52,14 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 # ----------------------------------------------------------------------------- build
-def test_build_puts_the_ribbon_into_xlwings_template(tmp_path, capsys):
+def test_build_puts_the_ribbon_and_a_whole_vba_project_into_xlwings_template(tmp_path, capsys):
     out = tmp_path / "dist" / "xl_var.xlam"
     code, text, _ = _run(capsys, "build", "-o", str(out))
-    assert code == 0
+    assert code == 0 and "xlwings_udfs" in text and "remaining" not in text
     with zipfile.ZipFile(TEMPLATE) as t, zipfile.ZipFile(out) as z:
         assert z.testzip() is None
         assert sorted(z.namelist()) == sorted(t.namelist())
         assert z.read("customUI/customUI.xml") == addin.RIBBON_XML.read_bytes()
-        assert z.read("xl/vbaProject.bin") == t.read("xl/vbaProject.bin")
         assert z.read("[Content_Types].xml") == t.read("[Content_Types].xml")
         rels = ElementTree.fromstring(z.read("_rels/.rels"))
         targets = {r.get("Type"): r.get("Target") for r in rels}
@@ -51,30 +70,94 @@ def test_build_puts_the_ribbon_into_xlwings_template(tmp_path, capsys):
         for name in z.namelist():
             if name.endswith((".xml", ".rels")):
                 ElementTree.fromstring(z.read(name))  # every part still parses
-    # Without Excel the remaining step is spelled out, naming the VBA files written beside the add-in.
-    vba = tmp_path / "dist" / "xl_var_vba"
-    assert "remaining step" in text and "Trust access" in text
-    assert str(vba / "XlVarRibbon.bas") in text and str(vba / "XlVarEvents.cls") in text
-    assert not addin.is_complete(out)
+        project = vbaproject.read_project(z.read("xl/vbaProject.bin"))
+    assert project.name == "XlVar"
+    assert [(m.name, m.kind) for m in project.modules] == [
+        ("ThisWorkbook", "document"), ("Sheet2", "document"), ("Dictionary", "class"), ("xlwings", "module"),
+        ("XlVarRibbon", "module"), ("XlVarEvents", "class"), ("xlwings_udfs", "module")]
+    assert addin.is_complete(out)
+    assert not (tmp_path / "dist" / "xl_var_vba").exists()
 
 
-def test_build_writes_the_vba_modules_as_excel_imports_them(tmp_path, capsys):
-    out = tmp_path / "xl_var.xlam"
-    assert _run(capsys, "build", "-o", str(out))[0] == 0
-    xlw = (tmp_path / "xl_var_vba" / "xlwings.bas").read_bytes()
-    ribbon = (tmp_path / "xl_var_vba" / "XlVarRibbon.bas").read_bytes()
-    events = (tmp_path / "xl_var_vba" / "XlVarEvents.cls").read_bytes()
-    for data in (xlw, ribbon, events):
-        assert b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")  # CRLF only
-        data.decode("ascii")
-    # The white-label rename of xlwings' module: config file and sheet become xl_var.conf.
-    assert xlw.count(b'Public Const PROJECT_NAME As String = "xl_var"') == 1
-    assert b'PROJECT_NAME As String = "myaddin"' not in xlw
-    original = (Path(xlwings.__file__).parent / "xlwings_custom_addin.bas").read_bytes()
-    assert xlw.replace(b"\r\n", b"\n").replace(b'"xl_var"', b'"myaddin"').rstrip() == \
-        original.replace(b"\r\n", b"\n").rstrip()
-    assert ribbon.replace(b"\r\n", b"\n").rstrip() == addin.RIBBON_VBA.read_bytes().rstrip()
-    assert events.replace(b"\r\n", b"\n").rstrip() == addin.EVENTS_VBA.read_bytes().rstrip()
+def test_the_modules_are_the_sources_as_the_vba_editor_imports_them(modules):
+    by_name = {m.name: m for m in modules}
+    xlw = by_name["xlwings"]
+    assert xlw.attributes == ('Attribute VB_Name = "xlwings"',)
+    assert xlw.code.count('Public Const PROJECT_NAME As String = "xl_var"') == 1  # config file xl_var.conf
+    original = (Path(xlwings.__file__).parent / "xlwings_custom_addin.bas").read_text()
+    assert "\n".join(original.splitlines()[1:]).replace('"myaddin"', '"xl_var"').strip() == xlw.code.strip()
+    ribbon = addin.RIBBON_VBA.read_text().splitlines()
+    assert by_name["XlVarRibbon"].code.strip() == "\n".join(ribbon[1:]).strip()
+    events = by_name["XlVarEvents"]
+    assert events.kind == "class" and events.attributes[:2] == (
+        'Attribute VB_Name = "XlVarEvents"', 'Attribute VB_Base = "0{FCFB3D2A-A0FA-1068-A738-08002B3371B5}"')
+    assert events.code.startswith("' Relays Excel's WorkbookOpen event") and "VERSION 1.0" not in events.code
+    udfs = by_name["xlwings_udfs"]
+    assert udfs.code.startswith("'Autogenerated code by xlwings")
+    assert sorted(re.findall(r"^Function (\w+)\(", udfs.code, re.M)) == sorted(xl_var_udfs.__all__)
+    assert 'AGGVAR = XLPy.CallUDF("xl_var_udfs", "AGGVAR", Array(' in udfs.code
+
+
+def test_read_back_every_module_equals_what_was_written(built, modules):
+    state = addin.addin_state(built, modules)
+    assert state.current, state
+    assert state.wrappers == tuple(sorted(xl_var_udfs.__all__))
+    with zipfile.ZipFile(built) as z:
+        project = vbaproject.read_project(z.read("xl/vbaProject.bin"))
+    assert project.modules == tuple(modules)
+
+
+def test_olevba_reads_the_same_modules(built, modules):
+    olevba = pytest.importorskip("oletools.olevba")
+    parser = olevba.VBA_Parser(str(built))
+    found = {name.rsplit(".", 1)[0]: code for _, _, name, code in parser.extract_macros()}
+    parser.close()
+    assert list(found) == [m.name for m in modules]
+    for m in modules:
+        assert found[m.name].replace("\r\n", "\n") == m.stored().replace("\r\n", "\n"), m.name
+
+
+def test_the_ribbon_callbacks_and_python_targets_exist(modules):
+    ribbon = addin.RIBBON_XML.read_bytes()
+    assert addin_checks.callback_errors(ribbon, modules) == []
+    ours = [m for m in modules if m.name == "XlVarRibbon"]
+    assert addin_checks.runpython_errors(ours) == []
+    broken = [vbaproject.Module("XlVarRibbon", "module", (), ours[0].code.replace(
+        "Sub ShowHelp(control As IRibbonControl)", "Sub ShowHelp()").replace("ribbon.cancel()", "ribbon.nope()"))]
+    assert addin_checks.callback_errors(ribbon, broken) == [
+        "onAction='XlVarRibbon.ShowHelp': takes (), Excel passes one IRibbonControl"]
+    assert addin_checks.runpython_errors(broken) == [
+        "XlVarRibbon: RunPython target xl_var_udfs.ribbon.nope is not a callable of xl_var_udfs.ribbon"]
+    private = [vbaproject.Module("XlVarRibbon", "module", (), ours[0].code.replace(
+        "Sub OnRibbonLoad(", "Private Sub OnRibbonLoad("))]
+    assert addin_checks.callback_errors(ribbon, private) == [
+        "onLoad='XlVarRibbon.OnRibbonLoad': no public Sub XlVarRibbon.OnRibbonLoad in the VBA project"]
+
+
+def test_the_package_parts_content_types_and_relationships_are_complete(built, tmp_path):
+    assert addin_checks.package_errors(built) == []
+    broken = tmp_path / "broken.xlam"
+    with zipfile.ZipFile(built) as src, zipfile.ZipFile(broken, "w") as dst:
+        for info in src.infolist():
+            if info.filename != "customUI/customUI.xml":
+                dst.writestr(info, src.read(info))
+    assert addin_checks.package_errors(broken) == ["_rels/.rels: relationship target customUI/customUI.xml is missing"]
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_opens_the_addin_and_lists_its_modules(built, modules, tmp_path):
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed (bash installer/setup.sh --dev installs it)")
+    cmd = [soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--norestore",
+           "--infilter=Calc MS Excel 2007 XML", "--convert-to", "ods", "--outdir", str(tmp_path), str(built)]
+    subprocess.run(cmd, capture_output=True, timeout=180, check=True)
+    with zipfile.ZipFile(tmp_path / "xl_var.ods") as z:
+        basic = sorted(n.split("/")[2][:-4] for n in z.namelist()
+                       if n.startswith("Basic/XlVar/") and n != "Basic/XlVar/script-lb.xml")
+        ribbon = z.read("Basic/XlVar/XlVarRibbon.xml").decode()
+    assert basic == sorted(m.name for m in modules)
+    assert "Sub RunMonteCarlo(control As IRibbonControl)" in ribbon
 
 
 def test_build_is_reproducible(tmp_path, capsys):
@@ -87,15 +170,16 @@ def test_build_is_reproducible(tmp_path, capsys):
 def test_build_rejects_bad_output_and_excel_off_windows(tmp_path, capsys):
     code, _, err = _run(capsys, "build", "-o", str(tmp_path / "xl_var.xlsx"))
     assert code == 2 and err.count("\n") == 1 and ".xlam" in err and "Traceback" not in err
-    code, _, err = _run(capsys, "build", "--excel", "-o", str(tmp_path / "x.xlam"))
-    assert code == 2 and "Windows" in err and err.count("\n") == 1
+    if not sys.platform.startswith("win"):
+        code, _, err = _run(capsys, "build", "--via-excel", "-o", str(tmp_path / "x.xlam"))
+        assert code == 2 and "Windows" in err and err.count("\n") == 1
 
 
 def test_is_complete_reads_the_vba_project_module_list(tmp_path):
     fake = tmp_path / "done.xlam"
     with zipfile.ZipFile(fake, "w") as z:
         z.writestr("xl/vbaProject.bin", b"\x00ID=\"{x}\"\r\nModule=xlwings\r\nModule=XlVarRibbon\r\n"
-                                        b"Class=XlVarEvents\r\n")
+                                        b"Class=XlVarEvents\r\nModule=xlwings_udfs\r\n")
     assert addin.is_complete(fake)
     older = tmp_path / "older.xlam"  # built before the events class existed: not complete
     with zipfile.ZipFile(older, "w") as z:
@@ -115,7 +199,7 @@ def test_install_copies_addin_and_writes_configuration(tmp_path, capsys, where):
     assert sorted(p.name for p in (tmp_path / "XLSTART").iterdir()) == ["xl_var.xlam"]  # no temp files
     conf = tmp_path / "home" / ".xl_var" / "xl_var.conf"
     assert conf.read_text() == f'"UDF MODULES","xl_var_udfs"\n"INTERPRETER_WIN","{sys.executable}"\n'
-    assert "restart Excel" in out and "VBA modules imported" in out
+    assert "restart Excel" in out and "lacks" not in out
 
 
 def test_install_twice_changes_nothing(tmp_path, capsys, where):
@@ -141,7 +225,7 @@ def test_install_keeps_user_configuration_unless_force(tmp_path, capsys, where):
 
 def test_install_from_file_and_bad_file(tmp_path, capsys, where):
     built = tmp_path / "mine.xlam"
-    addin.build(built, excel=False, say=lambda _: None)
+    addin.build(built, say=lambda _: None)
     assert _run(capsys, "install", *where, "--file", str(built))[0] == 0
     assert (tmp_path / "XLSTART" / "xl_var.xlam").read_bytes() == built.read_bytes()
     junk = tmp_path / "junk.xlam"
@@ -191,7 +275,9 @@ def test_status_uninstall_cycle(tmp_path, capsys, where):
     assert code == 1 and "not installed" in out
     assert _run(capsys, "install", *where)[0] == 0
     code, out, _ = _run(capsys, "status", *where)
-    assert code == 0 and "installed at" in out and "not imported yet" in out and "UDF MODULES = xl_var_udfs" in out
+    assert code == 0 and "installed at" in out and "this version's" in out and "UDF MODULES = xl_var_udfs" in out
+    assert "VBA modules: ThisWorkbook, Sheet2, Dictionary, xlwings, XlVarRibbon, XlVarEvents, xlwings_udfs" in out
+    assert "worksheet-function wrappers: 19 (AGGES, AGGVAR," in out
     code, out, _ = _run(capsys, "uninstall", *where)
     assert code == 0
     assert not (tmp_path / "XLSTART" / "xl_var.xlam").exists()
@@ -211,6 +297,25 @@ def test_uninstall_keeps_configuration_with_other_settings_unless_force(tmp_path
     assert not conf.exists()
 
 
+def test_status_says_which_modules_and_wrappers_an_older_addin_lacks(tmp_path, capsys, where, modules):
+    assert _run(capsys, "install", *where)[0] == 0
+    xlam = tmp_path / "XLSTART" / "xl_var.xlam"
+    older = [m for m in modules if m.name != "XlVarEvents"]
+    udfs = next(m for m in older if m.name == "xlwings_udfs")
+    cut = udfs.code.index("Function AGGVAR(")
+    older[older.index(udfs)] = vbaproject.Module(udfs.name, udfs.kind, udfs.attributes, udfs.code[:cut])
+    with zipfile.ZipFile(TEMPLATE) as t:
+        project = vbaproject.write_project(t.read("xl/vbaProject.bin"), "XlVar", older)
+    with zipfile.ZipFile(tmp_path / "old.xlam", "w") as z:
+        z.writestr("xl/vbaProject.bin", project)
+    xlam.write_bytes((tmp_path / "old.xlam").read_bytes())
+    code, out, _ = _run(capsys, "status", *where)
+    assert code == 1 and "out of date" in out
+    assert "worksheet-function wrappers: 1 (AGGES)" in out and "missing modules: XlVarEvents" in out
+    assert "modules that differ from this version: xlwings_udfs" in out
+    assert "missing wrappers: AGGVAR, BOOKGREEKS," in out
+
+
 def test_status_flags_configuration_without_udf_module(tmp_path, capsys, where):
     assert _run(capsys, "install", *where)[0] == 0
     conf = tmp_path / "home" / ".xl_var" / "xl_var.conf"
@@ -227,7 +332,7 @@ def test_bad_interpreter_is_refused_before_anything_is_written(tmp_path, capsys,
 
 def test_install_reports_a_source_it_cannot_read_as_a_read_failure(tmp_path, capsys, where, monkeypatch):
     built = tmp_path / "mine.xlam"
-    addin.build(built, excel=False, say=lambda _: None)
+    addin.build(built, say=lambda _: None)
     real = Path.read_bytes
 
     def read_bytes(self: Path) -> bytes:
@@ -244,7 +349,7 @@ def test_install_reports_a_source_it_cannot_read_as_a_read_failure(tmp_path, cap
 # ----------------------------------------------------------------------------- options per action
 def test_build_dry_run_writes_nothing(tmp_path, capsys):
     code, out, _ = _run(capsys, "build", "--dry-run", "-o", str(tmp_path / "dist" / "xl_var.xlam"))
-    assert code == 0 and out.count("would ") == 2 and "remaining step" in out
+    assert code == 0 and out.count("would ") == 1 and "xlwings_udfs" in out
     assert list(tmp_path.iterdir()) == []
 
 
@@ -261,7 +366,7 @@ def test_status_without_excel_says_so_and_succeeds(tmp_path, capsys, monkeypatch
 
 @pytest.mark.parametrize("argv", [
     ["status", "--dry-run"], ["status", "--force"], ["build", "--force"], ["build", "--xlstart", "x"],
-    ["uninstall", "--interpreter", "x"], ["install", "--file", "x.xlam", "--excel"],
+    ["uninstall", "--interpreter", "x"], ["install", "--file", "x.xlam", "--via-excel"], ["build", "--excel"],
 ])
 def test_options_that_mean_nothing_for_an_action_are_refused(argv, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
