@@ -34,10 +34,17 @@ def test_setup_script_installs_libreoffice_for_tests():
 def test_sample_portfolio_regenerates_identically(tmp_path):
     here, r_out, w_out = str(ROOT / "workbooks"), str(tmp_path / "r.csv"), str(tmp_path / "w.csv")
     code = (f"import sys; sys.path.insert(0, {here!r}); import make_sample; r, w = make_sample.generate(); "
-            f"r.to_csv({r_out!r}, date_format='%Y-%m-%d'); w.to_csv({w_out!r}, index=False)")
+            f"r.to_csv({r_out!r}, date_format='%Y-%m-%d'); w.to_csv({w_out!r}, index=False); "
+            f"p, m, s = make_sample.book(); "
+            + "; ".join(f"{v}.to_csv({str(tmp_path / name)!r}, index=False)" for v, name in BOOK_FILES))
     subprocess.run([sys.executable, "-c", code], check=True)
     assert (tmp_path / "r.csv").read_text() == (ROOT / "workbooks" / "sample_returns.csv").read_text()
     assert (tmp_path / "w.csv").read_text() == (ROOT / "workbooks" / "sample_weights.csv").read_text()
+    for _, name in BOOK_FILES:  # the synthetic derivatives book, byte for byte
+        assert (tmp_path / name).read_bytes() == (ROOT / "workbooks" / name).read_bytes(), name
+
+
+BOOK_FILES = (("p", "sample_positions.csv"), ("m", "sample_market.csv"), ("s", "sample_surface.csv"))
 
 
 def test_sample_has_fat_tails_and_crisis_correlation():

@@ -1,13 +1,21 @@
 """The report's charts (openpyxl): component VaR by asset, the P&L distribution with VaR and ES
-marked, and the correlation matrices normal vs stressed as conditional-format heat maps.
+marked, the correlation matrices normal vs stressed as conditional-format heat maps, and for a
+derivatives book the stress-test losses as bars and the margin grid as a heat map.
 
 The P&L distribution's data go on a sheet of their own (:data:`CHART_SHEET`): a histogram
 of the portfolio's one-period returns computed here, and the VaR/ES marker lines as
 formulas (``=-HistVaR``) so they show the template's own (recalculated) numbers.
+
+The margin heat map (:func:`margin_heat_map`) is cells, not a chart: the book's P&L per price
+move (rows) and vol shock (columns) of a margin model's regular grid, as ``SUMIFS`` over the
+columns of a ``MARGINGRID`` table (summing the underlyings), coloured by a conditional format.
+The bundled template and the demo workbook write it when they are built, so the formulas are
+calculated with the rest; Excel and LibreOffice recalculate them like any formula.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,18 +24,25 @@ from openpyxl.chart import BarChart, Reference, ScatterChart, Series
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.styles import Alignment, Font
-from openpyxl.utils.cell import get_column_letter, range_boundaries
+from openpyxl.utils.cell import get_column_letter, quote_sheetname, range_boundaries
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xl_var_cli.formula_engine import Key
 from xl_var_cli.template import Place, write_text
 
-__all__ = ["CHART_SHEET", "add_charts", "add_pnl_data", "histogram"]
+__all__ = ["CHART_SHEET", "GREEKS_FORMATS", "GRID_ROWS", "add_charts", "add_pnl_data", "add_stress_chart", "histogram",
+           "margin_axes", "margin_heat_map", "revaluation_rows"]
 
 CHART_SHEET = "Chart data"
 _BINS = 40
-_COLORS = {"pnl": "4472C4", "var": "C00000", "es": "7030A0", "bar": "ED7D31"}
+_COLORS = {"pnl": "4472C4", "var": "C00000", "es": "7030A0", "bar": "ED7D31", "loss": "C00000"}
+GREEKS_FORMATS = ("#,##0", "#,##0.00", "#,##0", "#,##0.00", "0.00E+00", "#,##0", "#,##0", "#,##0")
+"""Number formats of a BOOKGREEKS table's columns after the label: Value, Delta, Delta USD, Delta (coin),
+Gamma, Gamma USD, Vega, Theta (USD amounts without a currency sign: they are USD whatever the weights)."""
+GRID_ROWS = 1000
+"""Rows of a ``MARGINGRID`` table the heat map's ``SUMIFS`` read (the grid has about 35 per underlying)."""
+_GRID_COLUMNS = {"move": 2, "shock": 3, "pnl": 4}  # MARGINGRID: Underlying, Scenario, Price move, Vol shock, P&L
 
 
 def histogram(pnl: np.ndarray, bins: int = _BINS) -> tuple[np.ndarray, np.ndarray]:
@@ -98,29 +113,105 @@ def pnl_chart(wb: Workbook, data: Mapping[str, str], confidence_label: str) -> S
     return chart
 
 
+def _bar_chart(ws: Worksheet, labels: Reference, data: Reference, title: str, axis: str, number_format: str,
+               color: str) -> BarChart:
+    """Horizontal bars, first row on top, labels at the left edge clear of negative bars."""
+    chart = BarChart()
+    chart.type = "bar"
+    chart.style = 10
+    chart.title = title
+    chart.y_axis.title = axis
+    chart.y_axis.number_format = number_format
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.add_data(data, titles_from_data=False)
+    chart.set_categories(labels)
+    chart.series[0].graphicalProperties.solidFill = color
+    chart.legend = None
+    chart.x_axis.tickLblPos = "low"  # labels at the left edge, clear of negative bars
+    chart.x_axis.scaling.orientation = "maxMin"  # the first row on top, as in the table
+    chart.y_axis.crosses = "max"  # and the value axis still at the bottom
+    chart.width, chart.height = 17, 8
+    return chart
+
+
 def component_chart(ws: Worksheet, table: str, component_col: int, number_format: str) -> BarChart:
     """Bars of each asset's component VaR, from the COMPONENTVAR table's asset rows, top to bottom in the
     table's order; ``number_format`` labels the value axis (a percentage, or money)."""
     min_col, min_row, _, max_row = range_boundaries(table)
-    chart = BarChart()
-    chart.type = "bar"
-    chart.style = 10
-    chart.title = "Component VaR by asset"
-    chart.y_axis.title = "Component VaR"
-    chart.y_axis.number_format = number_format
-    chart.x_axis.delete = False
-    chart.y_axis.delete = False
     data = Reference(ws, min_col=component_col, min_row=min_row + 1, max_row=max_row - 1)
     cats = Reference(ws, min_col=min_col, min_row=min_row + 1, max_row=max_row - 1)
-    chart.add_data(data, titles_from_data=False)
-    chart.set_categories(cats)
-    chart.series[0].graphicalProperties.solidFill = _COLORS["bar"]
-    chart.legend = None
-    chart.x_axis.tickLblPos = "low"  # asset names at the left edge, clear of negative bars
-    chart.x_axis.scaling.orientation = "maxMin"  # the first asset on top, as in the table
-    chart.y_axis.crosses = "max"  # and the value axis still at the bottom
-    chart.width, chart.height = 17, 8
+    return _bar_chart(ws, cats, data, "Component VaR by asset", "Component VaR", number_format, _COLORS["bar"])
+
+
+def stress_chart(ws: Worksheet, table: str, number_format: str) -> BarChart:
+    """Bars of each scenario's P&L, from a STRESSTEST table (Scenario, P&L, ... under a header row)."""
+    min_col, min_row, _, max_row = range_boundaries(table)
+    data = Reference(ws, min_col=min_col + 1, min_row=min_row + 1, max_row=max_row)
+    cats = Reference(ws, min_col=min_col, min_row=min_row + 1, max_row=max_row)
+    chart = _bar_chart(ws, cats, data, "Stress-test P&L of the book", "P&L (USD)", number_format, _COLORS["loss"])
+    chart.width, chart.height = 15, 6.2
     return chart
+
+
+def revaluation_rows(methods: Sequence[str] = ("historical", "normal")) -> tuple[tuple[str, str], ...]:
+    """(revaluation, method) rows of a book's VaR table: every revaluation of the engine's registry for each
+    of ``methods``, but full revaluation only for scenario methods (a moment method has no scenarios)."""
+    from xl_var.methods import REGISTRY, REVALUATIONS
+
+    return tuple((how, m) for m in methods for how in REVALUATIONS if how != "full" or REGISTRY[m].scenarios)
+
+
+def margin_axes(model: str) -> tuple[list[float], list[float]]:
+    """Price moves and vol shocks of ``model``'s regular scenario grid (extended moves left out), ascending,
+    as the engine's :func:`xl_var.portfolio_margin` lays them out (with its default parameters), rounded to
+    12 decimals (-0.05, not -0.049999999999999996: a cell stores the short form)."""
+    import xl_var as xv
+
+    one = xv.Book([("BTC", 1.0)], {"BTC": 1.0}, valuation=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    regular = [s for s in xv.portfolio_margin(one, model=model).scenarios if not s.extended]
+    return sorted({round(s.price_move, 12) for s in regular}), sorted({round(s.vol_shock, 12) for s in regular})
+
+
+def _near(values: str, target: str) -> str:
+    """SUMIFS criteria: ``values`` within 1e-9 of ``target`` (the grid's moves carry binary rounding noise)."""
+    return f'{values},">="&({target}-1E-9),{values},"<="&({target}+1E-9)'
+
+
+def margin_heat_map(ws: Worksheet, top: int, left: int, grid_sheet: str, grid_anchor: str, model: str,
+                    money: str) -> str:
+    """Write the book's P&L per price move × vol shock at (``top``, ``left``): the moves down the first
+    column, the shocks across the first row, each cell ``SUMIFS`` of the P&L of the ``MARGINGRID`` table
+    anchored at ``grid_sheet!grid_anchor`` over the scenarios with that move and shock (all underlyings);
+    coloured from red (the worst loss) through white (0) to green. Returns the range of the numbers."""
+    moves, shocks = margin_axes(model)
+    min_col, min_row, _, _ = range_boundaries(grid_anchor)
+    sheet = quote_sheetname(grid_sheet)
+
+    def column(key: str) -> str:
+        letter = get_column_letter(min_col + _GRID_COLUMNS[key])
+        return f"{sheet}!${letter}${min_row + 1}:${letter}${min_row + GRID_ROWS}"
+
+    ws.cell(row=top, column=left, value="Move / vol").font = Font(bold=True)
+    for j, shock in enumerate(shocks, start=1):
+        cell = ws.cell(row=top, column=left + j, value=shock)
+        cell.number_format, cell.font = "+0%;-0%;0%", Font(bold=True)
+        cell.alignment = Alignment(horizontal="center")
+    label = get_column_letter(left)
+    for i, move in enumerate(moves, start=1):
+        row = top + i
+        cell = ws.cell(row=row, column=left, value=move)
+        cell.number_format, cell.font = "+0%;-0%;0%", Font(bold=True)
+        for j in range(1, len(shocks) + 1):
+            head = f"{get_column_letter(left + j)}${top}"
+            ws.cell(row=row, column=left + j,
+                    value=f"=SUMIFS({column('pnl')},{_near(column('move'), f'${label}{row}')},"
+                          f"{_near(column('shock'), head)})").number_format = money
+    numbers = f"{get_column_letter(left + 1)}{top + 1}:{get_column_letter(left + len(shocks))}{top + len(moves)}"
+    ws.conditional_formatting.add(numbers, ColorScaleRule(
+        start_type="min", start_color="F8696B", mid_type="num", mid_value=0, mid_color="FFFFFF",
+        end_type="max", end_color="63BE7B"))
+    return numbers
 
 
 def heat_map(ws: Worksheet, matrix: str, assets: Sequence[str]) -> None:
@@ -184,3 +275,15 @@ def add_charts(wb: Workbook, places: Mapping[str, Place], arrays: Mapping[Key, s
     for name in ("CorrNormal", "CorrStressed"):
         place = places[name]
         heat_map(wb[place.sheet], _spill(arrays, place), assets)
+
+
+def add_stress_chart(wb: Workbook, places: Mapping[str, Place], arrays: Mapping[Key, str], number_format: str) -> None:
+    """The stress-test losses as bars, at ``StressChart`` (default: right of the ``StressLosses`` table)."""
+    place = places["StressLosses"]
+    ws = wb[place.sheet]
+    table = _spill(arrays, place)
+    _, min_row, max_col, _ = range_boundaries(table)
+    where = places["StressChart"] if "StressChart" in places else None
+    target = wb[where.sheet] if where else ws
+    _place_chart(target, stress_chart(ws, table, number_format),
+                 where.anchor if where else f"{get_column_letter(max_col + 2)}{min_row}")

@@ -1,7 +1,9 @@
 """``xl-var demo``: the report from the bundled template and sample portfolio, into ``out/``.
 
-Prints the headline numbers (VaR and ES by method, the top contributors to VaR) and the
-paths it wrote. The PDF needs LibreOffice; without it the demo says so and skips it.
+The report includes the derivatives page of the bundled sample book (positions, market data
+and vol surface valued at the sample's last day). Prints the headline numbers (VaR and ES by
+method, the top contributors to VaR, the book's margin and VaR) and the paths it wrote. The
+PDF needs LibreOffice; without it the demo says so and skips it.
 """
 
 from __future__ import annotations
@@ -51,23 +53,44 @@ def headline(built: Built) -> list[str]:
     lines.append("Top contributors to historical VaR")
     for r in top:
         lines.append(f"  {r[0]!s:<10} component {_pct(r[col])}  = {r[share]:6.1%} of the total")
+    return lines + _book_lines(built)
+
+
+def _book_lines(built: Built) -> list[str]:
+    """The derivatives book's margins, full-revaluation VaR and worst stress loss, in USD (when the report
+    has its page)."""
+    shown = [(label, name) for label, name in (("Deribit margin", "MarginDeribit"), ("SPAN margin", "MarginSpan"),
+                                               ("VaR, full revaluation (historical)", "BookVaR"))
+             if name in built.places]
+    if not shown:
+        return []
+    lines = ["Derivatives book (USD)"]
+    lines += [f"  {label:<36}{_usd(built.value(name))}" for label, name in shown]
+    if "StressLosses" in built.places:
+        worst = min((r for r in built.table("StressLosses")[1:] if isinstance(r[1], float)), key=lambda r: r[1])
+        lines.append(f"  {'Worst stress-test P&L':<36}{_usd(worst[1])}  {worst[0]}")
     return lines
+
+
+def _usd(x: Any) -> str:
+    return f"{x:>12,.0f}" if isinstance(x, float) else f"{x!s:>12}"
 
 
 def run(args: argparse.Namespace) -> int:
     from workbooks import SAMPLE_RETURNS, SAMPLE_WEIGHTS
     from xl_var_cli.atomic import write_bytes_atomic
     from xl_var_cli.libreoffice import find_soffice
-    from xl_var_cli.report import build, default_template, export_pdf
+    from xl_var_cli.report import build, default_template, export_pdf, sample_book
 
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CliError(f"{out}: cannot create the output folder ({exc.strerror})") from None
-    built = build(default_template(), SAMPLE_RETURNS, SAMPLE_WEIGHTS)
+    built = build(default_template(), SAMPLE_RETURNS, SAMPLE_WEIGHTS, book=sample_book())
     rows = len(built.table("ComponentVaR")) - 2
-    print(f"xl-var demo: the bundled sample portfolio ({rows} assets) through the bundled report template\n")
+    print(f"xl-var demo: the bundled sample portfolio ({rows} assets) and derivatives book through the bundled "
+          "report template\n")
     for line in headline(built):
         print(line)
     xlsx = out / "report.xlsx"

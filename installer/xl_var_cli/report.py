@@ -1,7 +1,8 @@
 """xl-var report: a risk report workbook (and PDF) from a template, a returns or prices file and weights.
 
     xl-var report [--template T.xlsx] (--returns R.csv | --prices P.csv) --weights W.csv
-                  [--value AMOUNT] -o report.xlsx [--pdf]
+                  [--value AMOUNT] [--positions P.csv --market M.csv [--surface S.csv]
+                  [--valuation ISO]] -o report.xlsx [--pdf]
 
 Weights are fractions of the portfolio value (0.35) or currency amounts (1,250,000): with
 fractions, --value sets the portfolio value that VaR and ES are shown in money for; with
@@ -16,6 +17,14 @@ next to the formulas, and adds charts: component VaR by asset, the P&L distribut
 VaR and ES marked, and the normal and stressed correlation matrices as heat maps. --pdf
 also exports the report as PDF next to it (LibreOffice), for A4 or Letter landscape.
 Nothing is written unless everything succeeded.
+
+With --positions and --market (a derivatives book: Deribit instrument names and quantities;
+spot, vols and forwards per underlying; optionally a vol surface) the report gains a
+Derivatives page: the book's VaR by full, delta and delta-gamma revaluation over the returns
+of its underlyings (columns of the returns file), Deribit and SPAN margin, the Deribit margin
+grid as a price move x vol shock heat map, the stress-test losses of the bundled crypto
+crises as bars, and the Greeks by underlying, all in USD. --valuation defaults to now (UTC).
+Without a book that page is left out.
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from openpyxl.utils.cell import get_column_letter, range_boundaries
@@ -39,16 +48,29 @@ from xl_var_cli.datafiles import read_returns, read_weights
 from xl_var_cli.errors import CliError
 from xl_var_cli.formula_engine import Evaluation, Key, evaluate, xl_functions
 from xl_var_cli.formula_text import prepare
-from xl_var_cli.options import Units, add_portfolio_options, prices_hint
+from xl_var_cli.options import Units, add_book_options, add_portfolio_options, prices_hint, read_book_files
 from xl_var_cli.refresh import load_workbook
 from xl_var_cli.safexml import Package, package_from_bytes, read_package
 from xl_var_cli.sheetpatch import cached_value, formula_kinds, values_only, write_values
 from xl_var_cli.spillmarks import read_marks
-from xl_var_cli.template import INPUT_NAMES, Place, fill_inputs, find
+from xl_var_cli.template import (
+    BOOK_NAMES,
+    DERIVATIVE_NAMES,
+    INPUT_NAMES,
+    Place,
+    drop_book,
+    fill_book,
+    fill_inputs,
+    find,
+)
 
-__all__ = ["Built", "add_parser", "build", "default_template", "export_pdf", "money_format", "run"]
+if TYPE_CHECKING:
+    from xl_var_cli.options import BookFiles
 
-_CHECKED = ("HistVaR", "HistES", "ComponentVaR", "CorrNormal", "CorrStressed", "Backtest")
+__all__ = ["Built", "add_parser", "build", "default_template", "export_pdf", "money_format", "run", "sample_book"]
+
+_CHECKED = ("HistVaR", "HistES", "ComponentVaR", "CorrNormal", "CorrStressed", "Backtest", "BookVaR",
+            "MarginDeribit", "MarginSpan", "MarginScenarios", "StressLosses", "GreeksTable")
 _MONEY = "#,##0"  # how a template marks money cells (workbooks/templates/make_template.py)
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 _PERCENT = {"Weight": "0.0%", "Marginal": "0.00%", "Component": "0.00%", "% of total": "0.0%"}
@@ -84,9 +106,17 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--value", type=_amount, metavar="AMOUNT",
                    help="portfolio value the fractional weights are of (default: the template's); "
                         "refused when the weights are amounts")
+    add_book_options(p, sample=False)
     p.add_argument("-o", "--output", required=True, help="the report .xlsx to write")
     p.add_argument("--pdf", action="store_true", help="also write the report as PDF next to it (LibreOffice)")
     p.set_defaults(func=run)
+
+
+def sample_book() -> BookFiles:
+    """The bundled sample book (positions, market, surface) at its valuation time."""
+    book = read_book_files(argparse.Namespace(positions=None, market=None, surface=None, valuation=None))
+    assert book is not None  # the sample when no file is named
+    return book
 
 
 def money_format(units: Units) -> str:
@@ -206,9 +236,10 @@ def _scale(wb: Any, places: dict[str, Place], units: Units, w: np.ndarray, value
 
 
 def _format_results(wb: Any, places: dict[str, Place], ev: Evaluation, units: Units) -> None:
-    """Money as money (with the currency), fractions as percentages, in every result the report shows."""
+    """Money as money (with the currency), fractions as percentages, in every result the report shows (the
+    derivatives book's sheets keep their USD amounts)."""
     money = money_format(units)
-    sheets = {p.sheet for n, p in places.items() if n not in (*INPUT_NAMES, "PnL")}
+    sheets = {p.sheet for n, p in places.items() if n not in (*INPUT_NAMES, "PnL", *BOOK_NAMES, *DERIVATIVE_NAMES)}
     if money != _MONEY:
         for title in sheets:
             for cell in list(wb[title]._cells.values()):  # openpyxl's cell store
@@ -227,14 +258,32 @@ def _format_results(wb: Any, places: dict[str, Place], ev: Evaluation, units: Un
             ws.cell(row=row, column=col).number_format = fmt
 
 
+def _book(wb: Any, places: dict[str, Place], template: Path, returns: Path, assets: tuple[str, ...],
+          book: BookFiles | None) -> None:
+    """Fill the derivatives book's tables, or leave its sheets out without one."""
+    from xl_var_cli.datafiles import read_table
+
+    if book is None:
+        drop_book(wb, places)
+        return
+    absent = [u for u in book.book.underlyings if u not in assets]
+    if absent:
+        raise CliError(f"{returns}: no returns for {', '.join(absent)}, an underlying of {book.positions}: the "
+                       f"returns need a column per underlying of the book (they have {', '.join(assets)})")
+    files = {"Positions": book.positions, "Market": book.market, "Surface": book.surface}
+    fill_book(wb, places, template, {name: read_table(path).rows for name, path in files.items() if path},
+              book.valuation)
+
+
 def build(template: Path, returns: Path, weights: Path, charts: bool = True, *, prices: bool = False,
-          missing: str = "raise", value: float | None = None) -> Built:
+          missing: str = "raise", value: float | None = None, book: BookFiles | None = None) -> Built:
     """Fill ``template`` with the data, calculate it, add the charts; nothing is written to disk.
 
     ``prices``: the file holds prices, turned into returns; ``value``: the portfolio value
-    fractional weights are of (refused for amounts).
+    fractional weights are of (refused for amounts); ``book``: a derivatives book for the
+    template's derivatives page (without one, its sheets are left out).
     """
-    from xl_var_cli.charts import CHART_SHEET, add_charts, add_pnl_data
+    from xl_var_cli.charts import CHART_SHEET, add_charts, add_pnl_data, add_stress_chart
 
     data = read_returns(returns, prices=prices, missing=missing)
     with prices_hint(str(returns)):
@@ -244,6 +293,7 @@ def build(template: Path, returns: Path, weights: Path, charts: bool = True, *, 
     pkg = read_package(template)
     wb = load_workbook(pkg)
     places = find(wb, template)
+    _book(wb, places, template, returns, data.assets, book)
     unit = _scale(wb, places, units, w, value)
     pnl = data.values @ w / unit
     fill_inputs(wb, places, template, data.values, data.assets, data.dates, w, pnl)
@@ -258,13 +308,16 @@ def build(template: Path, returns: Path, weights: Path, charts: bool = True, *, 
         label = f"{confidence:.0%}" if isinstance(confidence, int | float) else ""
         component_format = money_format(units) if units.money else "0.0%"
         add_charts(wb, places, ev.arrays, ev.values, pnl_data, data.assets, label, component_format)
+        if book is not None and "StressLosses" in places:
+            add_stress_chart(wb, places, ev.arrays, "#,##0")
     wb.active = 0
     buf = io.BytesIO()
     wb.save(buf)
     saved = package_from_bytes(buf.getvalue(), template)
     package, _ = write_values(saved, ev)
-    results = {places[name].sheet for name in _CHECKED if name in places}
-    data_sheets = [places[n].sheet for n in (*INPUT_NAMES, "Assets", "PnL") if n in places] + [CHART_SHEET]
+    inputs = (*INPUT_NAMES, "Assets", "PnL", "Positions", "Market", "Surface", "MarginScenarios")
+    results = {places[name].sheet for name in _CHECKED if name in places and name not in inputs}
+    data_sheets = [places[n].sheet for n in inputs if n in places] + [CHART_SHEET]
     hide = tuple(dict.fromkeys(s for s in data_sheets if s not in results and s in wb.sheetnames))
     return Built(package, ev, places, hide, wb, units)
 
@@ -296,8 +349,9 @@ def run(args: argparse.Namespace) -> int:
                        "(bash installer/setup.sh --dev does) or leave out --pdf")
     template = Path(args.template) if args.template else default_template()
     source = Path(args.prices or args.returns or SAMPLE_RETURNS)
+    book = read_book_files(args, sample=False)
     built = build(template, source, Path(args.weights), prices=args.prices is not None, missing=args.missing,
-                  value=args.value)
+                  value=args.value, book=book)
     pdf = export_pdf(built, output.name) if args.pdf else None
     write_bytes_atomic(output, built.xlsx)
     print(f"wrote {output}")

@@ -19,8 +19,17 @@ A template is an ordinary workbook. Its defined names say where things are:
   ``xl-var demo`` prints) and ``ComponentChart``/``PnLChart`` (cells where the charts go;
   by default they sit to the right of the component table);
 * optional places that are only documented: ``AsOf``/``FirstDate`` (the last and first
-  return dates), ``Backtest`` (a ``VARBACKTEST`` table) and ``StressSection`` (reserved
-  for the stress scenarios of the derivatives book).
+  return dates) and ``Backtest`` (a ``VARBACKTEST`` table);
+* a derivatives book (:data:`BOOK_NAMES`, filled by :func:`fill_book` when the report is given
+  positions and market files): ``Positions``, ``Market`` and ``Surface`` (top-left cells of the
+  tables as in the files: Instrument, Quantity...; Underlying, Spot...; the vol surface) and
+  ``Valuation`` (a cell for the valuation time, UTC); and the results shown on its page
+  (:data:`DERIVATIVE_NAMES`): ``GreeksTable`` (a ``BOOKGREEKS`` table), ``BookVaR`` (the book's
+  VaR by full revaluation), ``MarginDeribit`` and ``MarginSpan`` (``PORTMARGIN`` cells),
+  ``MarginScenarios`` (a ``MARGINGRID`` table), ``MarginHeatMap`` (its price move × vol shock
+  block), ``StressLosses`` (a ``STRESSTEST`` table, charted as bars) and ``StressChart`` (where
+  that chart goes; default: right of the table). A report without a book leaves out the
+  sheets these names are on (:func:`drop_book`), unless a portfolio name is on them too.
 
 Cells of the template formatted ``#,##0`` show money: the report gives them the weights'
 currency when the weights are amounts.
@@ -46,7 +55,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from xl_var_cli.errors import CliError
 
-__all__ = ["ALIASES", "INPUT_NAMES", "OPTIONAL_NAMES", "REQUIRED_NAMES", "Place", "fill_inputs", "find", "write_text"]
+__all__ = ["ALIASES", "BOOK_NAMES", "DERIVATIVE_NAMES", "INPUT_NAMES", "OPTIONAL_NAMES", "REQUIRED_NAMES", "Place",
+           "drop_book", "fill_book", "fill_inputs", "find", "write_text"]
 
 INPUT_NAMES = ("Returns", "Weights")
 REQUIRED_NAMES = (*INPUT_NAMES, "ComponentVaR", "CorrNormal", "CorrStressed", "HistVaR", "HistES")
@@ -54,8 +64,13 @@ ALIASES = {"ComponentVaR": ("ComponentTable",)}
 """Other names a template may give a place. LibreOffice reads a name spelled like a function
 (``ComponentVaR``) inside that function's call as the range (``Err:509``): the bundled
 template names the component table ``ComponentTable``."""
+BOOK_NAMES = ("Positions", "Market", "Surface", "Valuation")
+DERIVATIVE_NAMES = ("GreeksTable", "BookVaR", "MarginDeribit", "MarginSpan", "MarginScenarios", "MarginHeatMap",
+                    "StressLosses", "StressChart")
+"""Not ``BookGreeks``, ``MarginGrid`` or ``StressTest``: a name spelled like a function breaks that function's
+calls in LibreOffice (see :data:`ALIASES`)."""
 OPTIONAL_NAMES = ("Assets", "PnL", "PortfolioValue", "WeightUnit", "WeightNote", "Confidence", "Horizon", "Summary",
-                  "ComponentChart", "PnLChart", "AsOf", "FirstDate", "Backtest", "StressSection")
+                  "ComponentChart", "PnLChart", "AsOf", "FirstDate", "Backtest", *BOOK_NAMES, *DERIVATIVE_NAMES)
 
 
 @dataclass(frozen=True)
@@ -201,3 +216,63 @@ def fill_inputs(wb: Workbook, places: dict[str, Place], template: Path, values: 
     for name, ref in refs.items():
         _set_name(wb, name, places[name].sheet, ref)
         places[name] = Place(places[name].sheet, ref)
+
+
+def _write_cell(ws: Worksheet, row: int, col: int, value: Any) -> None:
+    """A cell of a data file: text as text (an ISO date as a date), numbers and dates as they are."""
+    if isinstance(value, str):
+        date = _date_cell(value)
+        if date is None:
+            write_text(ws, row, col, value)
+            return
+        value = date
+    cell = ws.cell(row=row, column=col, value=value)
+    if isinstance(value, dt.datetime):
+        cell.number_format = "yyyy-mm-dd" if value.time() == dt.time() else "yyyy-mm-dd hh:mm"
+
+
+def fill_book(wb: Workbook, places: dict[str, Place], template: Path, tables: dict[str, list[list[Any]]],
+              valuation: dt.datetime) -> None:
+    """Write the book's tables (``tables``: ``Positions``, ``Market`` and optionally ``Surface``, each the
+    file's rows with its header) and the valuation time (UTC) at the template's places; resize the names.
+    Without a surface the ``Surface`` name is one blank cell (the functions then use the market's vols)."""
+    missing = [n for n in BOOK_NAMES if n not in places]
+    if missing:
+        raise CliError(f"{template}: the template has no named range {missing[0]!r}, which a report of a derivatives "
+                       f"book needs (it defines {', '.join(BOOK_NAMES)})")
+    plan = [(name, tables.get(name) or [[None]]) for name in BOOK_NAMES[:3]]
+    refs = {name: _claim(wb[places[name].sheet], places[name], name, len(rows), max(map(len, rows)), template)
+            for name, rows in plan}
+    for name, rows in plan:
+        ws = wb[places[name].sheet]
+        _clear(ws, places[name].ref)
+        row0, col0 = places[name].top_left
+        for i, row in enumerate(rows):
+            for j, value in enumerate(row):
+                _write_cell(ws, row0 + i, col0 + j, value)
+    for name, ref in refs.items():
+        _set_name(wb, name, places[name].sheet, ref)
+        places[name] = Place(places[name].sheet, ref)
+    cell = wb[places["Valuation"].sheet][places["Valuation"].anchor]
+    cell.value = valuation.astimezone(dt.UTC).replace(tzinfo=None)
+    cell.number_format = "yyyy-mm-dd hh:mm"
+
+
+def drop_book(wb: Workbook, places: dict[str, Place]) -> tuple[str, ...]:
+    """Leave out the sheets of the derivatives names (but not one holding a portfolio name), with every
+    defined name that points to them; forget those places. Returns the sheets left out."""
+    book = {places[n].sheet for n in (*BOOK_NAMES, *DERIVATIVE_NAMES) if n in places}
+    kept = {p.sheet for n, p in places.items() if n not in (*BOOK_NAMES, *DERIVATIVE_NAMES)}
+    gone = tuple(s for s in wb.sheetnames if s in book - kept)
+    for sheet in gone:
+        del wb[sheet]
+    for key, dn in list(wb.defined_names.items()):
+        try:
+            on = {s for s, _ in dn.destinations}
+        except Exception:  # openpyxl raises on names that are formulas or constants, not ranges
+            continue
+        if on & set(gone):
+            del wb.defined_names[key]
+    for name in [n for n, p in places.items() if p.sheet in gone]:
+        del places[name]
+    return gone

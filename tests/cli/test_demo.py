@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import sys
@@ -12,6 +13,8 @@ import pytest
 from xlvar_books import run_cli, sample
 
 import xl_var as xv
+from workbooks import SAMPLE_MARKET, SAMPLE_POSITIONS, SAMPLE_RETURNS, SAMPLE_SURFACE, SAMPLE_VALUATION
+from xl_var_cli.datafiles import read_book, read_returns
 
 METHODS = ("historical", "normal", "t", "modified", "ewma", "fhs")
 
@@ -32,7 +35,7 @@ def test_writes_the_report_into_out(demo: tuple[Path, str]) -> None:
     report = cwd / "out" / "report.xlsx"
     assert f"wrote {Path('out') / 'report.xlsx'}" in stdout
     wb = openpyxl.load_workbook(report, data_only=True)
-    assert wb.sheetnames[0] == "Report"
+    assert wb.sheetnames[0] == "Report" and "Derivatives" in wb.sheetnames  # the sample book's page
     assert isinstance(wb["Report"]["B12"].value, float)
 
 
@@ -59,3 +62,23 @@ def test_headline_numbers_are_the_engines(demo: tuple[Path, str]) -> None:
         i = assets.index(name)
         assert float(component) == pytest.approx(100 * d.component[i], abs=0.005)
         assert float(share) == pytest.approx(100 * d.component[i] / d.total, abs=0.05)
+
+
+def _usd(stdout: str, label: str) -> float:
+    m = re.search(rf"^  {re.escape(label)}\s+(-?[\d,]+)", stdout, re.M)
+    assert m, (label, stdout)
+    return float(m.group(1).replace(",", ""))
+
+
+def test_derivatives_book_numbers_are_the_engines(demo: tuple[Path, str]) -> None:
+    _, stdout = demo
+    valuation = dt.datetime.fromisoformat(SAMPLE_VALUATION)
+    book = read_book(SAMPLE_POSITIONS, SAMPLE_MARKET, valuation=valuation, surface=SAMPLE_SURFACE)
+    assert "Derivatives book (USD)" in stdout
+    for label, model in (("Deribit margin", "deribit"), ("SPAN margin", "span")):
+        assert _usd(stdout, label) == pytest.approx(xv.portfolio_margin(book, model=model).margin, abs=0.5)
+    r = read_returns(SAMPLE_RETURNS)
+    flat = read_book(SAMPLE_POSITIONS, SAMPLE_MARKET, valuation=valuation)  # AGGVAR takes the market's vols
+    full = xv.portfolio_var(r.values, flat, 0.99, 1, method="historical", assets=list(r.assets), revaluation="full")
+    assert _usd(stdout, "VaR, full revaluation (historical)") == pytest.approx(full.var, abs=0.5)
+    assert _usd(stdout, "Worst stress-test P&L") == pytest.approx(min(xv.stress_test(book).total), abs=0.5)

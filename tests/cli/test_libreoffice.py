@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 from pathlib import Path
@@ -11,7 +12,17 @@ import pytest
 from xlvar_books import lo_csv, needs_soffice, risk_book, sample
 
 import xl_var as xv
-from workbooks import HERE, SAMPLE_RETURNS, SAMPLE_WEIGHTS, TEMPLATES
+from workbooks import (
+    HERE,
+    SAMPLE_MARKET,
+    SAMPLE_POSITIONS,
+    SAMPLE_RETURNS,
+    SAMPLE_SURFACE,
+    SAMPLE_VALUATION,
+    SAMPLE_WEIGHTS,
+    TEMPLATES,
+)
+from xl_var_cli.datafiles import read_book
 from xl_var_cli.main import main
 
 pytestmark = [needs_soffice, pytest.mark.libreoffice]
@@ -108,11 +119,24 @@ def _errors(sheets: dict[str, list[list[str]]]) -> list[tuple[str, int, int, str
 
 def test_every_cell_of_the_bundled_workbooks(tmp_path: Path) -> None:
     assert _errors(lo_csv(TEMPLATES / "report.xlsx", tmp_path / "template")) == []
-    shown = _errors(lo_csv(HERE / "demo.xlsx", tmp_path / "demo"))
+    sheets = lo_csv(HERE / "demo.xlsx", tmp_path / "demo")
+    shown = _errors(sheets)
     assert [(s, r, c) for s, r, c, _ in shown] == [("xl-var", row, 1) for row in (70, 71, 72)]  # on purpose
+    # the Derivatives sheet as LibreOffice shows it: the engine's numbers
+    deriv = sheets["Derivatives"]
+    book = read_book(SAMPLE_POSITIONS, SAMPLE_MARKET, valuation=dt.datetime.fromisoformat(SAMPLE_VALUATION),
+                     surface=SAMPLE_SURFACE)
+    g = book.greeks("underlying")
+    assert [deriv[i][0] for i in range(32, 35)] == list(g.labels)
+    np.testing.assert_allclose([_num(deriv[i][3]) for i in range(32, 35)], g.delta_usd, rtol=1e-9)
+    for row, model in ((39, "deribit"), (40, "span")):
+        assert deriv[row][6] == model
+        assert _num(deriv[row][7]) == pytest.approx(xv.portfolio_margin(book, model=model).margin, rel=1e-9)
+    assert _num(deriv[71][1]) == pytest.approx(-xv.portfolio_margin(book, model="deribit").margin, rel=1e-9)
+    np.testing.assert_allclose([_num(deriv[i][7]) for i in range(48, 52)], xv.stress_test(book).total, rtol=1e-9)
 
 
 def test_demo_writes_the_pdf_when_libreoffice_is_there(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--out", str(tmp_path / "out")]) == 0
     assert f"wrote {tmp_path / 'out' / 'report.pdf'}" in capsys.readouterr().out
-    assert _pages(tmp_path / "out" / "report.pdf") == 2
+    assert _pages(tmp_path / "out" / "report.pdf") == 3  # the report, the stress page, the derivatives book

@@ -5,6 +5,7 @@ Numbers are checked against the engine called directly on the same data.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import zipfile
 from pathlib import Path
@@ -15,8 +16,18 @@ import pytest
 from xlvar_books import sample
 
 import xl_var as xv
-from workbooks import SAMPLE_PRICES, SAMPLE_RETURNS, SAMPLE_WEIGHTS, TEMPLATES
-from xl_var_cli.datafiles import read_returns
+from workbooks import (
+    SAMPLE_MARKET,
+    SAMPLE_POSITIONS,
+    SAMPLE_PRICES,
+    SAMPLE_RETURNS,
+    SAMPLE_SURFACE,
+    SAMPLE_VALUATION,
+    SAMPLE_WEIGHTS,
+    TEMPLATES,
+)
+from xl_var_cli.charts import margin_axes
+from xl_var_cli.datafiles import read_book, read_returns
 from xl_var_cli.main import main
 from xl_var_cli.safexml import read_package
 from xl_var_cli.spillmarks import Mark, read_marks
@@ -263,6 +274,89 @@ def test_bundled_template_is_what_the_script_builds() -> None:
                 if isinstance(c.value, str) and c.value.startswith("="):
                     value = stored[ws.title][c.coordinate].value
                     assert getattr(value, "text", value) == c.value, (ws.title, c.coordinate)
-    inputs = ("Returns", "Weights", "Assets", "PnL")
+    inputs = ("Returns", "Weights", "Assets", "PnL", "Positions", "Market", "Surface")
     assert {n: d.attr_text for n, d in built.defined_names.items() if n not in inputs} == \
         {n: d.attr_text for n, d in stored.defined_names.items() if n not in inputs and not n.startswith("_xlvar")}
+
+
+BOOK_ARGS = ["--positions", str(SAMPLE_POSITIONS), "--market", str(SAMPLE_MARKET), "--surface", str(SAMPLE_SURFACE),
+             "--valuation", SAMPLE_VALUATION]
+
+
+@pytest.fixture(scope="module")
+def book_report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("book") / "report.xlsx"
+    assert main(["report", "--returns", str(SAMPLE_RETURNS), "--weights", str(SAMPLE_WEIGHTS), *BOOK_ARGS,
+                 "-o", str(out)]) == 0
+    valuation = dt.datetime.fromisoformat(SAMPLE_VALUATION)
+    return {"values": openpyxl.load_workbook(out, data_only=True), "formulas": openpyxl.load_workbook(out),
+            "book": read_book(SAMPLE_POSITIONS, SAMPLE_MARKET, valuation=valuation, surface=SAMPLE_SURFACE),
+            "flat": read_book(SAMPLE_POSITIONS, SAMPLE_MARKET, valuation=valuation)}
+
+
+def test_derivatives_page_shows_the_engines_numbers(book_report: dict) -> None:
+    wb, book = book_report["values"], book_report["book"]
+    ws = wb["Derivatives"]
+    assert ws["B3"].value == dt.datetime(2024, 12, 31, 16, 0)
+    for cell, model in (("E3", "deribit"), ("H3", "span")):
+        assert ws[cell].value == pytest.approx(xv.portfolio_margin(book, model=model).margin, rel=1e-12)
+    r = read_returns(SAMPLE_RETURNS)
+    for row in range(7, 12):  # AGGVAR/AGGES take no surface: the market's vols
+        how, method = ws[f"A{row}"].value, ws[f"B{row}"].value
+        res = xv.portfolio_var(r.values, book_report["flat"], 0.99, 1, method=method, assets=list(r.assets),
+                               revaluation=how)
+        assert (ws[f"C{row}"].value, ws[f"D{row}"].value) == (pytest.approx(res.var, rel=1e-12),
+                                                              pytest.approx(res.es, rel=1e-12))
+    assert [ws[f"A{i}"].value for i in range(7, 12)] == ["full", "delta", "delta-gamma", "delta", "delta-gamma"]
+    g = book.greeks("underlying")
+    assert [ws[f"A{i}"].value for i in range(40, 45)] == ["Underlying", *g.labels, "Total"]
+    np.testing.assert_allclose([[c.value for c in row] for row in ws["B41:I43"]], np.column_stack(
+        [g.value, g.delta, g.delta_usd, g.delta_coin, g.gamma, g.gamma_usd, g.vega, g.theta]), rtol=1e-12)
+    stress = xv.stress_test(book)
+    assert [ws[f"A{i}"].value for i in range(21, 25)] == list(stress.names)
+    np.testing.assert_allclose([ws[f"B{i}"].value for i in range(21, 25)], stress.total, rtol=1e-12)
+
+
+def test_margin_heat_map_and_stress_chart(book_report: dict) -> None:
+    ws, book = book_report["values"]["Derivatives"], book_report["book"]
+    m = xv.portfolio_margin(book, model="deribit")
+    total = m.pnl.sum(axis=1)
+    moves, shocks = margin_axes("deribit")
+    assert [ws.cell(row=6, column=7 + j).value for j in range(len(shocks))] == pytest.approx(shocks)
+    for i, move in enumerate(moves, start=7):
+        assert ws.cell(row=i, column=6).value == pytest.approx(move)
+        for j, shock in enumerate(shocks, start=7):
+            want = sum(p for s, p in zip(m.scenarios, total, strict=True)
+                       if not s.extended and abs(s.price_move - move) < 1e-9 and abs(s.vol_shock - shock) < 1e-9)
+            assert ws.cell(row=i, column=j).value == pytest.approx(want, rel=1e-12, abs=1e-6)
+    formulas = book_report["formulas"]
+    rules = {str(rng.sqref): rng.rules for rng in formulas["Derivatives"].conditional_formatting}
+    assert rules["G7:I15"][0].type == "colorScale"
+    (chart,) = formulas["Derivatives"]._charts
+    assert chart.series[0].val.numRef.f == "'Derivatives'!$B$21:$B$24"  # the four crises' P&L
+    grid = formulas["Margin grid"]
+    assert grid["A1"].value.startswith('=MARGINGRID(Positions,Market,"deribit"')
+
+
+def test_book_sheets_are_left_out_without_a_book(report: dict) -> None:
+    wb = report["formulas"]
+    assert wb.sheetnames == ["Report", "Stress", "Inputs", "Returns", "Chart data"]
+    assert not [n for n, d in wb.defined_names.items() if "Derivatives" in d.attr_text or "Book" in d.attr_text]
+
+
+def test_book_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    r, _, _, dates = sample(rows=60, assets=2)
+    (tmp_path / "r.csv").write_text("Date,BTC,SPX\n" + "".join(f"{d},{float(a)!r},{float(b)!r}\n" for d, (a, b) in
+                                                               zip(dates, r, strict=True)))
+    (tmp_path / "w.csv").write_text("BTC,0.5\nSPX,0.5\n")
+    out = tmp_path / "x.xlsx"
+    assert main(["report", "--returns", str(tmp_path / "r.csv"), "--weights", str(tmp_path / "w.csv"), *BOOK_ARGS,
+                 "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "no returns for ETH, SOL" in err and err.count("\n") == 1 and not out.exists()
+    bad = tmp_path / "p.csv"
+    bad.write_text("Instrument,Quantity\nBTC,1\nBTC-31JAN25-9X-C,2\n")
+    assert main(["report", "--positions", str(bad), "--market", str(SAMPLE_MARKET), "--valuation", SAMPLE_VALUATION,
+                 "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "row 3" in err and err.count("\n") == 1 and not out.exists()

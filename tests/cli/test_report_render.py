@@ -1,11 +1,13 @@
 """The report's PDF as a reader sees it: every page rendered (pdftoppm) and its text (pdftotext).
 
 Fractions and dollar positions: no ``###``, money with thousands separators, and the VaR
-in money is the engine's, not multiplied twice.
+in money is the engine's, not multiplied twice. With a derivatives book, a third page shows
+its Greeks, margins, VaR by revaluation and stress losses: the engine's numbers.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import subprocess
@@ -16,7 +18,15 @@ import pytest
 from xlvar_books import needs_soffice, sample
 
 import xl_var as xv
-from workbooks import SAMPLE_RETURNS, SAMPLE_WEIGHTS
+from workbooks import (
+    SAMPLE_MARKET,
+    SAMPLE_POSITIONS,
+    SAMPLE_RETURNS,
+    SAMPLE_SURFACE,
+    SAMPLE_VALUATION,
+    SAMPLE_WEIGHTS,
+)
+from xl_var_cli.datafiles import read_book, read_returns
 from xl_var_cli.main import main
 
 pytestmark = [needs_soffice, pytest.mark.libreoffice,
@@ -83,3 +93,29 @@ def test_dollar_positions(tmp_path: Path) -> None:
         assert f"{res.var / w.sum():.2%}" in text
     assert "$5,000,000" in text and re.search(r"\bBTC\s+\$1,750,000", text)
     assert not re.search(r"\d{1,3}(,\d{3}){3,}", text)  # nothing in the billions: no VaR times a value again
+
+
+def test_derivatives_page(tmp_path: Path) -> None:
+    pdf = _report(tmp_path, SAMPLE_WEIGHTS, "--positions", str(SAMPLE_POSITIONS), "--market", str(SAMPLE_MARKET),
+                  "--surface", str(SAMPLE_SURFACE), "--valuation", SAMPLE_VALUATION)
+    inked = _pages_inked(pdf, tmp_path)
+    assert len(inked) == 3 and inked[2] > 0.01  # the derivatives page, not blank
+    subprocess.run(["pdftotext", "-layout", "-f", "3", "-l", "3", str(pdf), str(tmp_path / "p3.txt")], check=True)
+    text = (tmp_path / "p3.txt").read_text()
+    assert "###" not in text and "Err:" not in text and "Derivatives book" in text
+    valuation = dt.datetime.fromisoformat(SAMPLE_VALUATION)
+    book = read_book(SAMPLE_POSITIONS, SAMPLE_MARKET, valuation=valuation, surface=SAMPLE_SURFACE)
+    for model in ("deribit", "span"):
+        assert _money(xv.portfolio_margin(book, model=model).margin) in text
+    g = book.greeks("underlying")
+    header = r"Underlying\s+Value\s+Delta\s+Delta USD\s+Delta \(coin\)\s+Gamma\s+Gamma USD\s+Vega\s+Theta"
+    assert re.search(header, text)
+    for i, name in enumerate(g.labels):  # each underlying's row: value, delta, delta USD as the engine's
+        assert re.search(rf"^\s*{name}\s+{_money(g.value[i])}\s+{g.delta[i]:,.2f}\s+{_money(g.delta_usd[i])}\b", text,
+                         re.M), name
+    r = read_returns(SAMPLE_RETURNS)
+    flat = read_book(SAMPLE_POSITIONS, SAMPLE_MARKET, valuation=valuation)
+    full = xv.portfolio_var(r.values, flat, 0.99, 1, method="historical", assets=list(r.assets), revaluation="full")
+    assert re.search(rf"^\s*full\s+historical\s+{_money(full.var)}\s+{_money(full.es)}", text, re.M)
+    worst = min(xv.stress_test(book).total)
+    assert _money(worst) in text and "Stress-test P&L of the book" in text

@@ -12,9 +12,14 @@ Layout, for A4 or Letter landscape with no wasted page:
   weights and method notes) beside the settings; VaR and ES by method; the in-sample
   backtest of the historical VaR; the component table with the correlation heat map
   beside it; the component and P&L charts on the right.
-* **Stress** (page 2): the stressed correlation heat map, under the reserved
-  ``StressSection`` row where the stress scenarios of the derivatives book will go.
-* **Inputs** and **Returns** hold the data and are left out of the PDF.
+* **Stress** (page 2): the stressed correlation heat map.
+* **Derivatives** (page 3, only in a report given a derivatives book): the book's VaR by
+  full, delta and delta-gamma revaluation, Deribit and SPAN margin, the Deribit margin grid as
+  a price move × vol shock heat map (``SUMIFS`` over the ``MARGINGRID`` table on the sheet
+  "Margin grid"), the stress-test losses (charted as bars by the report) and the Greeks by
+  underlying. Amounts are USD whatever the weights' currency.
+* **Inputs**, **Returns**, **Book** (positions, market data, vol surface) and **Margin grid**
+  hold the data and are left out of the PDF.
 
 Every spilled table is the last thing in its columns, so a book of any size spills
 into empty cells. Formulas are written without spaces after commas (LibreOffice reads
@@ -29,10 +34,12 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xl_var import portfolio
+from xl_var_cli.charts import GREEKS_FORMATS, margin_heat_map, revaluation_rows
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "report.xlsx"
@@ -48,6 +55,10 @@ HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 THIN = Border(bottom=Side(style="thin", color="A6A6A6"))
 BACKTEST_FORMATS = ("0", "0", "0.0", "0.00", "0.000", "0.00", "0.000", "0.00", "0.000", "@", "0.00")
+
+REVALUATIONS = revaluation_rows()  # (revaluation, method): full, delta, delta-gamma historical; delta(-gamma) normal
+BOOK = "Positions,Market"
+GRID = "Margin grid"
 
 NOTES = ("Methods: historical = empirical quantile of the sample's P&L; normal, t and modified (Cornish-Fisher) "
          "fit the sample's moments; ewma weights recent periods more (lambda 0.94); fhs = filtered "
@@ -166,7 +177,6 @@ def _stress_sheet(wb: Workbook) -> None:
     ws = wb.create_sheet("Stress")
     ws["A1"] = "Stress"
     ws["A1"].font = TITLE
-    _name(wb, "StressSection", "Stress!$A$3")  # reserved: the derivatives book's stress scenarios go here
     ws["A5"] = "Stressed correlation"
     ws["A5"].font = HEADING
     ws["A6"] = ("Correlations shifted toward 1 by the stress intensity, repaired to a valid matrix; "
@@ -175,6 +185,71 @@ def _stress_sheet(wb: Workbook) -> None:
     ws["B8"] = "=STRESSCORR(Returns,StressIntensity)"  # labels go in row 7 and column A
     _name(wb, "CorrStressed", "Stress!$B$8")
     ws.column_dimensions["A"].width = 12
+
+
+def _derivatives_sheet(wb: Workbook) -> None:
+    """One landscape page: VaR by revaluation, margins, the margin heat map, stress losses, Greeks."""
+    ws = wb.create_sheet("Derivatives")
+    ws["A1"] = "Derivatives book"
+    ws["A1"].font = TITLE
+    ws["A2"] = ("Spot, perpetuals, futures and options by Deribit name, priced on the forward (Black-76); "
+                "amounts in USD.")
+    ws["A2"].font = NOTE
+    for label, name, col, value, fmt in (("Valuation (UTC)", "Valuation", 2, None, "yyyy-mm-dd hh:mm"),
+                                         ("Deribit margin", "MarginDeribit", 5, '"deribit"', MONEY),
+                                         ("SPAN margin", "MarginSpan", 8, '"span"', MONEY)):
+        ws.cell(row=3, column=col - 1, value=label).font = LABEL
+        formula = f'=PORTMARGIN({BOOK},{value},"usd",Valuation,,Surface)' if value else None
+        cell = ws.cell(row=3, column=col, value=formula)
+        cell.number_format = fmt
+        if not value:
+            cell.fill = INPUT_FILL
+        _name(wb, name, f"Derivatives!${get_column_letter(col)}$3")
+    ws["A5"] = "VaR of the book by revaluation (USD)"
+    ws["A5"].font = HEADING
+    _header(ws, 6, ["Revaluation", "Method", "VaR", "ES"])
+    for r, (how, method) in enumerate(REVALUATIONS, start=7):
+        ws.cell(row=r, column=1, value=how).border = THIN
+        ws.cell(row=r, column=2, value=method).border = THIN
+        for col, f in ((3, "AGGVAR"), (4, "AGGES")):
+            ws.cell(row=r, column=col, value=f"={f}(Returns,Positions,Confidence,Horizon,$B{r},,,,Market,Valuation,"
+                                             f"$A{r})").number_format = MONEY
+    _name(wb, "BookVaR", "Derivatives!$C$7")
+    ws["A17"] = ("Full revaluation reprices every position in each historical scenario of the underlyings' returns; "
+                 "delta and delta-gamma use the Greeks (normal: their moments).")
+    ws["F5"] = "Deribit margin grid: book P&L (USD)"
+    ws["F5"].font = HEADING
+    margin_heat_map(ws, 6, 6, GRID, "A1", "deribit", MONEY)
+    _name(wb, "MarginHeatMap", "Derivatives!$F$6")
+    ws["F17"] = ("Each scenario's P&L summed over the underlyings; the margin is each underlying's worst "
+                 "(weighted) scenario, summed.")
+    for ref, merged in (("A17", "A17:D17"), ("F17", "F17:I17")):
+        ws[ref].font = NOTE
+        ws.merge_cells(merged)
+        ws[ref].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[17].height = 30
+    ws["A19"] = "Stress tests: bundled crypto crises, full revaluation (USD)"
+    ws["A19"].font = HEADING
+    ws["A20"] = f"=STRESSTEST({BOOK},,Valuation,Surface)"
+    _name(wb, "StressLosses", "Derivatives!$A$20")
+    _name(wb, "StressChart", "Derivatives!$A$26")
+    ws["A39"] = "Greeks by underlying (USD; Delta and Gamma also in coins)"
+    ws["A39"].font = HEADING
+    ws["A40"] = f'=BOOKGREEKS({BOOK},Valuation,"underlying",Surface)'
+    _name(wb, "GreeksTable", "Derivatives!$A$40")
+    for row, width in ((20, 6), (40, 9)):  # the spilled tables' header rows
+        for col in range(1, width + 1):
+            cell = ws.cell(row=row, column=col)
+            cell.font, cell.border = LABEL, THIN
+            cell.alignment = Alignment(horizontal="left" if col == 1 else "right")
+    for r in range(21, 25):
+        for col in range(2, 7):
+            ws.cell(row=r, column=col).number_format = MONEY
+    for col, fmt in enumerate(GREEKS_FORMATS, start=2):
+        for r in range(41, 51):
+            ws.cell(row=r, column=col).number_format = fmt
+    for letter, width in zip("ABCDEFGHI", (30, 16, 13, 15, 13, 13, 13, 13, 13), strict=True):
+        ws.column_dimensions[letter].width = width
 
 
 def _data_sheets(wb: Workbook) -> None:
@@ -193,6 +268,13 @@ def _data_sheets(wb: Workbook) -> None:
     ret = wb.create_sheet("Returns")
     _name(wb, "Returns", "Returns!$A$1")
     ret.column_dimensions["A"].width = 12
+    book = wb.create_sheet("Book")  # the positions, market and surface files as they are
+    for name, ref in (("Positions", "$A$1"), ("Market", "$E$1"), ("Surface", "$L$1")):
+        _name(wb, name, f"Book!{ref}")
+    book.column_dimensions["A"].width = 26
+    grid = wb.create_sheet(GRID)
+    grid["A1"] = f'=MARGINGRID({BOOK},"deribit","usd",Valuation,,Surface)'
+    _name(wb, "MarginScenarios", f"'{GRID}'!$A$1")
 
 
 def skeleton() -> Workbook:
@@ -200,6 +282,7 @@ def skeleton() -> Workbook:
     wb = Workbook()
     _report_sheet(wb)
     _stress_sheet(wb)
+    _derivatives_sheet(wb)
     _data_sheets(wb)
     for ws in wb.worksheets:
         ws.page_setup.orientation = "landscape"
@@ -214,12 +297,12 @@ def skeleton() -> Workbook:
 def main() -> int:
     from workbooks import SAMPLE_RETURNS, SAMPLE_WEIGHTS
     from xl_var_cli.atomic import write_bytes_atomic
-    from xl_var_cli.report import build
+    from xl_var_cli.report import build, sample_book
 
     with tempfile.TemporaryDirectory() as tmp:
         bare = Path(tmp) / "skeleton.xlsx"
         skeleton().save(bare)
-        built = build(bare, SAMPLE_RETURNS, SAMPLE_WEIGHTS, charts=False)
+        built = build(bare, SAMPLE_RETURNS, SAMPLE_WEIGHTS, charts=False, book=sample_book())
     write_bytes_atomic(OUT, built.xlsx)
     print(f"wrote {OUT}")
     return 0
