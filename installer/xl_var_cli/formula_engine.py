@@ -15,8 +15,13 @@ cross-sheet references and named ranges; what it lacks is done here:
 * **Excel-shaped arguments.** xl-var functions receive what xlwings would hand them:
   lists of rows, a single cell as a scalar, blanks as ``None``, errors as ``"#N/A"``
   strings, dates as :class:`datetime.datetime`, and ``None`` for an omitted argument.
+* **Excel's legacy semantics.** A plain (non-array) formula whose result is an array shows
+  one value, by Excel's implicit intersection (:func:`_single`); ``INDEX`` with row or
+  column 0 gives the whole column or row; a complex number (a negative number to a
+  fractional power) is ``#NUM!``.
 * **What cannot be calculated** (functions ``formulas`` lacks, links to other workbooks,
-  circular references) is left as the workbook last stored it and listed, never guessed.
+  circular references, results that are no Excel value) is left as the workbook last
+  stored it and listed, never guessed and never written as Python's text for an object.
 """
 
 from __future__ import annotations
@@ -25,14 +30,16 @@ import datetime as dt
 import functools
 import importlib
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import formulas
 import numpy as np
 import schedula as sh
-from formulas.functions import Array, wrap_func
+from formulas.functions import Array, wrap_func, wrap_impure_func
+from formulas.functions.look import xindex
+from formulas.ranges import Ranges
 from formulas.tokens.operand import Error, XlError
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 from openpyxl.utils.datetime import to_excel
@@ -40,7 +47,7 @@ from openpyxl.workbook import Workbook
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xl_var_cli.formula_text import BLANK, Prepared, prepare
+from xl_var_cli.formula_text import BLANK, Prepared, prepare, references, split_ref
 
 __all__ = ["ErrorValue", "Evaluation", "Key", "evaluate", "xl_functions"]
 
@@ -54,6 +61,10 @@ _MAX_PASSES = 4
 
 class ErrorValue(str):
     """An Excel error value (``#N/A``, ``#DIV/0!``, ``#SPILL!``...), as opposed to text."""
+
+
+class _NotExcel(Exception):
+    """A result that is no Excel value (a Python object the engine let through)."""
 
 
 class _ExcelDate(float):
@@ -157,9 +168,34 @@ def _as_cell_result(out: Any, epoch: dt.datetime) -> Any:
     return _model_scalar(out, epoch)
 
 
+def _whole(number: Any, size: int, vertical: bool) -> Any:
+    """INDEX's row/column number 0 (or omitted) as the array 1..size that selects the whole column/row."""
+    value = number.value if isinstance(number, Ranges) else number
+    first = np.ravel(value)[0] if np.size(value) == 1 else None
+    if value is sh.EMPTY or first is sh.EMPTY or (not isinstance(first, bool | str | None) and first == 0):
+        return np.arange(1, size + 1).reshape((size, 1) if vertical else (1, size)).view(Array)
+    return number
+
+
+def _index(array: Any, row_num: Any, col_num: Any = None, area_num: Any = 1) -> Any:
+    """Excel's INDEX: row or column number 0 means the whole column or row of the area, and so does
+    an omitted column number for an area of several rows and columns."""
+    if isinstance(array, Ranges):
+        area = array.ranges[0]
+        rows, cols = int(area["r2"]) - int(area["r1"]) + 1, int(area["n2"]) - int(area["n1"]) + 1
+    else:
+        rows, cols = np.shape(np.atleast_2d(array))
+    if col_num is None and min(rows, cols) > 1:
+        col_num = 0
+    if col_num is not None:
+        row_num, col_num = _whole(row_num, rows, True), _whole(col_num, cols, False)
+    return xindex(array, row_num, col_num, area_num)
+
+
 def _register(epoch: dt.datetime) -> set[str]:
     """Put xl-var's functions in ``formulas``' function table (idempotent); return their names."""
     table = formulas.get_functions()
+    table["INDEX"] = dict(table["INDEX"], function=wrap_impure_func(wrap_func(_index, ranges=True)))
     for name, fn in xl_functions().items():
 
         def call(*args: Any, _fn: Callable[..., Any] = fn) -> Any:
@@ -170,7 +206,17 @@ def _register(epoch: dt.datetime) -> set[str]:
 
 
 def _python_value(x: Any) -> Any:
-    """A computed cell as a plain Python value for the file."""
+    """A computed cell as a plain Python value for the file.
+
+    Raises
+    ------
+    _NotExcel
+        For an object that is no Excel value (it must not reach the file as its Python text).
+    """
+    if isinstance(x, Ranges):  # a reference as a cell's value (INDEX of references): its one cell
+        if x.is_set or np.shape(x.value) != (1, 1):
+            raise _NotExcel("a range")
+        x = x.value[0, 0]
     if x is sh.EMPTY:
         return 0.0
     if isinstance(x, XlError):
@@ -179,11 +225,46 @@ def _python_value(x: Any) -> Any:
         x = x.item()
     if isinstance(x, bool):
         return x
+    if isinstance(x, complex):  # a real operation outside the reals, e.g. (-8)^(1/3): Excel says #NUM!
+        return ErrorValue("#NUM!")
     if isinstance(x, int | float):
         return float(x) if math.isfinite(x) else ErrorValue("#NUM!")
     if isinstance(x, dt.datetime | dt.date):
         return float(to_excel(x))
-    return str(x)
+    if isinstance(x, str):
+        return str(x)
+    raise _NotExcel(f"a Python {type(x).__name__}")
+
+
+Area = tuple[int, int, int, int]
+"""min column, min row, max column, max row (1-based)."""
+
+
+def _single(result: Any, row: int, col: int, areas: Sequence[Area]) -> Any:
+    """The one value a legacy (non-array) formula shows for an array result: implicit intersection.
+
+    Excel intersects a reference with the formula's own row (a one-column reference) or column
+    (a one-row reference); a formula's array result computed element by element from a
+    reference (``=LOWER(A1:A9)``, ``=C7+G7:J7``) sits where that reference does. Outside it, or
+    for a reference of several rows and columns, the value is ``#VALUE!``. An array of no
+    position (an array constant) shows its first element. Reference: Microsoft, "Implicit
+    intersection operator: @" (support.microsoft.com).
+    """
+    if isinstance(result, Ranges):
+        if result.is_set:
+            return Error.errors["#VALUE!"]
+        r = result.ranges[0]
+        grid = np.atleast_2d(np.asarray(result.value, dtype=object))
+        area: Area | None = (int(r["n1"]), int(r["r1"]), int(r["n2"]), int(r["r2"]))
+    else:
+        grid = np.atleast_2d(np.asarray(getattr(result, "value", result), dtype=object))
+        area = next((a for a in areas if (a[3] - a[1] + 1, a[2] - a[0] + 1) == grid.shape), None)
+    if grid.shape == (1, 1) or area is None or grid.ndim != 2:
+        return grid.flat[0]
+    i, j = (row - area[1] if grid.shape[0] > 1 else 0), (col - area[0] if grid.shape[1] > 1 else 0)
+    if min(grid.shape) > 1 or not (0 <= i < grid.shape[0] and 0 <= j < grid.shape[1]):
+        return Error.errors["#VALUE!"]
+    return grid[i, j]
 
 
 # ----------------------------------------------------------------------------- the book as read
@@ -359,13 +440,19 @@ class _Pass:
         """The engine's name for a formula's output: its cell, or its array/spill range."""
         return self.prefix[key[0]] + self.spills.get(key, key[1])
 
-    def full_shape(self, key: Key) -> tuple[int, int] | None:
-        """Rows x columns of the formula's whole result, before it is cut to its cell or range."""
+    def full_result(self, key: Key) -> Any:
+        """The formula's whole result (a value, array or reference) before it is cut to its cell or range."""
         cell = self.model.cells.get(self.node(key))
         if cell is None or cell.func is None:
             return None
         pipe = cell.func.func
-        result: Any = getattr(pipe, "solution", {}).get(pipe.outputs[0])
+        return getattr(pipe, "solution", {}).get(pipe.outputs[0])
+
+    def full_shape(self, key: Key) -> tuple[int, int] | None:
+        """Rows x columns of the formula's whole result."""
+        result = self.full_result(key)
+        if result is None:
+            return None
         shape = np.shape(getattr(result, "value", result))
         return (1, 1) if len(shape) < 2 else (int(shape[0]), int(shape[1]))
 
@@ -468,11 +555,25 @@ def evaluate(wb: Workbook, dynamic: Iterable[Key] = (),
                     {c for k in dynamic for c in _cells(k, book.arrays[k][1]) if c != k})
 
 
+def _areas(book: _Book, text: str) -> list[Area]:
+    """Where the references (and names of references) of a formula lie, in formula order."""
+    out = []
+    for ref in references(text):
+        target = book.names.get(ref.upper(), "=" + ref)[1:]
+        try:
+            min_col, min_row, max_col, max_row = range_boundaries(split_ref(target)[1])
+        except (ValueError, TypeError):  # a name of a formula or constant, or not a reference
+            continue
+        if None not in (min_col, min_row, max_col, max_row):
+            out.append((min_col, min_row, max_col, max_row))
+    return out
+
+
 def _collect(book: _Book, run: _Pass, spills: dict[Key, str], fixed: Mapping[Key, str], blocked: set[Key],
              old_cover: set[Key]) -> Evaluation:
     values: dict[Key, Any] = {}
     skipped = dict(book.skipped)
-    for key, _ in book.computed():
+    for key, text in book.computed():
         block = run.block(key)
         if block is None:
             skipped[key] = "could not be calculated (circular reference?)"
@@ -482,10 +583,16 @@ def _collect(book: _Book, run: _Pass, spills: dict[Key, str], fixed: Mapping[Key
             continue
         ref = spills.get(key, key[1])
         min_col, min_row, _, _ = range_boundaries(ref)
-        for r, c in _cells_of(ref):
-            i, j = r - min_row, c - min_col
-            inside = i < block.shape[0] and j < block.shape[1]
-            values[(key[0], _coord(r, c))] = _python_value(block[i, j]) if inside else ErrorValue("#N/A")
+        if key in book.formulas and ref == key[1] and key not in book.ours:  # legacy: implicit intersection
+            block = np.array([[_single(run.full_result(key), min_row, min_col, _areas(book, text))]], dtype=object)
+        try:
+            cells = {(key[0], _coord(r, c)): _python_value(block[r - min_row, c - min_col])
+                     if r - min_row < block.shape[0] and c - min_col < block.shape[1] else ErrorValue("#N/A")
+                     for r, c in _cells_of(ref)}
+        except _NotExcel as exc:
+            skipped[key] = f"gave {exc}, which is no Excel value"
+            continue
+        values.update(cells)
     arrays = {k: ref for k, ref in spills.items() if k not in skipped}
     covered = {c for a, r in arrays.items() for c in _cells(a, r)}
     return Evaluation(values=values, arrays=arrays, dynamic=frozenset(k for k in arrays if k not in fixed),

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
 
-__all__ = ["BLANK", "Prepared", "prepare", "split_ref"]
+__all__ = ["BLANK", "Prepared", "prepare", "references", "split_ref"]
 
 BLANK = "\ue000"
 """A text no cell can hold (Unicode private use), standing for an omitted argument."""
@@ -84,6 +84,12 @@ def _tokens(text: str) -> list[Token] | None:
         except TokenizerError:
             continue
     return None
+
+
+def references(text: str) -> tuple[str, ...]:
+    """The references and names a formula reads, as written (``"Sheet1!$A$1:$B$4"``, ``"Rate"``)."""
+    tokens = _tokens(text) or []
+    return tuple(t.value for t in tokens if t.type == Token.OPERAND and t.subtype == Token.RANGE)
 
 
 def prepare(text: str, ours: Collection[str], known: Collection[str], spills: SpillLookup,

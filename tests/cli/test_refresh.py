@@ -389,3 +389,33 @@ def test_unread_parts_are_copied_compressed(tmp_path: Path) -> None:
         with dst.open(b) as f:  # inflates as the same bytes, CRC checked by zipfile at the end
             assert sum(len(block) for block in iter(lambda: f.read(2**22), b"")) == size
     assert openpyxl.load_workbook(out, data_only=True).active["A2"].value == 42
+
+
+def test_excel_legacy_semantics_and_no_python_text(tmp_path: Path) -> None:
+    """Implicit intersection, INDEX with 0, complex results, Excel 365 arrays kept whole (issue 12)."""
+    from xl_var_cli.formula_engine import ErrorValue, evaluate
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r in range(1, 5):
+        ws.cell(row=r, column=1, value=f"Text{r}")
+        for c in range(2, 5):
+            ws.cell(row=r, column=c, value=10 * r + c)
+    ws["F2"] = "=LOWER(A1:A4)"  # one column: the value on the formula's row
+    ws["F6"] = "=LOWER(A1:A4)"  # outside the column's rows: #VALUE!
+    ws["G3"] = "=B1:D1*2"  # one row, formula in column G outside it: #VALUE!
+    ws["C7"] = "=B1:D1*2"  # column C: the value in column C
+    ws["G4"] = "=B1:C2+1"  # two rows and columns: #VALUE!
+    ws["H1"] = "=(-8)^(1/3)"  # Excel: #NUM!, never Python's complex number as text
+    ws["H2"] = "={7,8,9}"  # an array constant shows its first element
+    ws["J1"] = ArrayFormula("J1:L1", "=INDEX(B1:D4,2,0)")  # column 0: the whole row
+    ws["J3"] = ArrayFormula("J3:J6", "=INDEX(B1:D4,0,3)")  # row 0: the whole column
+    wb.save(tmp_path / "book.xlsx")
+    ev = evaluate(openpyxl.load_workbook(tmp_path / "book.xlsx"), dynamic={("Sheet", "J1"), ("Sheet", "J3")})
+    v = {coord: value for (_, coord), value in ev.values.items()}
+    assert (v["F2"], v["F6"], v["G3"], v["C7"], v["G4"]) == ("text2", "#VALUE!", "#VALUE!", 26.0, "#VALUE!")
+    assert isinstance(v["F6"], ErrorValue) and v["H1"] == ErrorValue("#NUM!") and v["H2"] == 7.0
+    assert [v[c] for c in ("J1", "K1", "L1")] == [22.0, 23.0, 24.0]
+    assert [v[f"J{r}"] for r in range(3, 7)] == [14.0, 24.0, 34.0, 44.0]
+    assert ev.arrays[("Sheet", "J1")] == "J1:L1" and ev.arrays[("Sheet", "J3")] == "J3:J6"
+    assert not any(isinstance(x, str) and ("<" in x or "j" in x) for x in v.values())
