@@ -207,7 +207,7 @@ def _derivatives_sheet(wb: Workbook, positions: list[list[Any]], market: list[li
     v = g + 6
     _section(ws, v - 2, "Book VaR: full revaluation vs delta vs delta-gamma",
              "AGGVAR(returns, positions, confidence, horizon, method, , , , market, valuation, revaluation): the "
-             "positions in place of the weights, in USD (market vols).")
+             "positions in place of the weights, in USD.")
     for j, label in enumerate(("Revaluation", "Method", "VaR", "ES")):
         _label(ws, f"{get_column_letter(1 + j)}{v}", label)
     for i, (how, method) in enumerate(REVALUATIONS, start=v + 1):
@@ -215,7 +215,7 @@ def _derivatives_sheet(wb: Workbook, positions: list[list[Any]], market: list[li
         ws.cell(row=i, column=2, value=method)
         for col, f in ((3, "AGGVAR"), (4, "AGGES")):
             ws.cell(row=i, column=col, value=f"={f}(XLVAR_RETURNS,XLVAR_POSITIONS,{conf},{hor},$B{i},,,,XLVAR_MARKET,"
-                                             f"{at},$A{i})").number_format = "#,##0"
+                                             f"{at},$A{i},XLVAR_SURFACE)").number_format = "#,##0"
     _label(ws, f"G{v}", "Portfolio margin")
     _label(ws, f"H{v}", "USD")
     for i, model in enumerate(("deribit", "span"), start=v + 1):
@@ -228,7 +228,7 @@ def _derivatives_sheet(wb: Workbook, positions: list[list[Any]], market: list[li
              "COMPONENTVAR(returns, positions, ..., market, valuation, \"full\"): one row per position, adding up to "
              "the VaR · STRESSTEST(positions, market, scenarios, valuation, surface): the bundled crypto crises.")
     ws[f"A{c}"] = (f'=COMPONENTVAR(XLVAR_RETURNS,XLVAR_POSITIONS,{conf},{hor},"historical","VaR",TRUE,,'
-                   f'XLVAR_MARKET,{at},"full")')
+                   f'XLVAR_MARKET,{at},"full",XLVAR_SURFACE)')
     end = c + len(positions)
     _formats(ws, f"B{c + 1}:B{end}", "#,##0.##")
     _formats(ws, f"C{c + 1}:D{end}", "#,##0")

@@ -78,7 +78,6 @@ def test_derivatives_book_numbers_are_the_engines(demo: tuple[Path, str]) -> Non
     for label, model in (("Deribit margin", "deribit"), ("SPAN margin", "span")):
         assert _usd(stdout, label) == pytest.approx(xv.portfolio_margin(book, model=model).margin, abs=0.5)
     r = read_returns(SAMPLE_RETURNS)
-    flat = read_book(SAMPLE_POSITIONS, SAMPLE_MARKET, valuation=valuation)  # AGGVAR takes the market's vols
-    full = xv.portfolio_var(r.values, flat, 0.99, 1, method="historical", assets=list(r.assets), revaluation="full")
+    full = xv.portfolio_var(r.values, book, 0.99, 1, method="historical", assets=list(r.assets), revaluation="full")
     assert _usd(stdout, "VaR, full revaluation (historical)") == pytest.approx(full.var, abs=0.5)
     assert _usd(stdout, "Worst stress-test P&L") == pytest.approx(min(xv.stress_test(book).total), abs=0.5)

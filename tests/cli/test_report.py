@@ -290,8 +290,7 @@ def book_report(tmp_path_factory: pytest.TempPathFactory) -> dict:
                  "-o", str(out)]) == 0
     valuation = dt.datetime.fromisoformat(SAMPLE_VALUATION)
     return {"values": openpyxl.load_workbook(out, data_only=True), "formulas": openpyxl.load_workbook(out),
-            "book": read_book(SAMPLE_POSITIONS, SAMPLE_MARKET, valuation=valuation, surface=SAMPLE_SURFACE),
-            "flat": read_book(SAMPLE_POSITIONS, SAMPLE_MARKET, valuation=valuation)}
+            "book": read_book(SAMPLE_POSITIONS, SAMPLE_MARKET, valuation=valuation, surface=SAMPLE_SURFACE)}
 
 
 def test_derivatives_page_shows_the_engines_numbers(book_report: dict) -> None:
@@ -301,9 +300,9 @@ def test_derivatives_page_shows_the_engines_numbers(book_report: dict) -> None:
     for cell, model in (("E3", "deribit"), ("H3", "span")):
         assert ws[cell].value == pytest.approx(xv.portfolio_margin(book, model=model).margin, rel=1e-12)
     r = read_returns(SAMPLE_RETURNS)
-    for row in range(7, 12):  # AGGVAR/AGGES take no surface: the market's vols
+    for row in range(7, 12):
         how, method = ws[f"A{row}"].value, ws[f"B{row}"].value
-        res = xv.portfolio_var(r.values, book_report["flat"], 0.99, 1, method=method, assets=list(r.assets),
+        res = xv.portfolio_var(r.values, book, 0.99, 1, method=method, assets=list(r.assets),
                                revaluation=how)
         assert (ws[f"C{row}"].value, ws[f"D{row}"].value) == (pytest.approx(res.var, rel=1e-12),
                                                               pytest.approx(res.es, rel=1e-12))

@@ -138,14 +138,13 @@ def book():
 
 
 def test_derivatives_sheet_shows_the_engines_numbers(values, book):
-    ws, surfaced = values[DERIV], book  # AGGVAR and COMPONENTVAR take no surface: the market's vols
+    ws = values[DERIV]
     assert ws["B4"].value == dt.datetime(2024, 12, 31, 16, 0)  # fixed: the sheet does not change with time
     g = book.greeks("underlying")
     assert [ws[f"A{r}"].value for r in range(32, 37)] == ["Underlying", *g.labels, "Total"]
     np.testing.assert_allclose(_block(ws, "B33:I35"), np.column_stack(
         [g.value, g.delta, g.delta_usd, g.delta_coin, g.gamma, g.gamma_usd, g.vega, g.theta]), rtol=1e-12)
     returns = read_returns(SAMPLE_RETURNS)
-    book = read_book(SAMPLE_POSITIONS, SAMPLE_MARKET, valuation=dt.datetime.fromisoformat(SAMPLE_VALUATION))
     for r, (how, method) in enumerate(make_demo.REVALUATIONS, start=40):
         res = xv.portfolio_var(returns.values, book, 0.99, 1, method=method, assets=list(returns.assets),
                                revaluation=how)
@@ -156,7 +155,7 @@ def test_derivatives_sheet_shows_the_engines_numbers(values, book):
                          revaluation="full")
     np.testing.assert_allclose([c.value for (c,) in ws["D49:D66"]], d.component, rtol=1e-12)
     assert ws["D67"].value == pytest.approx(d.total, rel=1e-12)
-    stress = xv.stress_test(surfaced)
+    stress = xv.stress_test(book)
     assert [c.value for (c,) in ws["G49:G52"]] == list(stress.names)
     np.testing.assert_allclose([c.value for (c,) in ws["H49:H52"]], stress.total, rtol=1e-12)
 

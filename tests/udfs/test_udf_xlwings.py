@@ -100,7 +100,8 @@ def test_arguments_docs_options_and_defaults_match_the_python_signature(machiner
 def test_defaults_are_the_documented_ones(machinery):
     optional = {a["name"]: a["optional"] for a in machinery["funcs"]["AGGVAR"]["args"] if "optional" in a}
     assert optional == {"confidence": 0.99, "horizon": 1, "method": "historical", "corr": None, "value": None,
-                        "missing": "raise", "market": None, "valuation": None, "revaluation": None}
+                        "missing": "raise", "market": None, "valuation": None, "revaluation": None,
+                        "surface": None}
     optional = {a["name"]: a["optional"] for a in machinery["funcs"]["OPTIONPRICE"]["args"] if "optional" in a}
     assert optional == {"rate": 0, "settle": "usd", "valuation": None}
     optional = {a["name"]: a["optional"] for a in machinery["funcs"]["COMPONENTVAR"]["args"] if "optional" in a}

@@ -59,8 +59,6 @@ DOCS = {
     "scenarios": "Optional table with a header row: Name, Underlying, Move (e.g. -30%), optional Vol shift "
                  "(e.g. 0.2 for +20 vol points); * as Underlying means every other one. Default: the bundled "
                  "crisis library.",
-    "surface": "Optional vol surface of one underlying: its name top-left, expiries down the first column, "
-               "strikes (or K/F) across the header row.",
     "delta": "Dollar deltas, one per risk factor (value change per unit return).",
     "gamma": "Dollar gamma matrix (N×N), or one dollar gamma per factor (a diagonal matrix).",
     "cov": "Covariance matrix (N×N) of the factors' returns per period.",

@@ -81,6 +81,8 @@ ARG_DOCS = {
               "Forward.",
     "valuation": "With a positions table: valuation date and time (UTC). Default: now, so the cell changes as "
                  "time passes; give a date to freeze it.",
+    "surface": "With a positions table: optional vol surface of one underlying (its name top-left, expiries "
+               "down, strikes across).",
     "revaluation": f"With a positions table: {revaluation_names()}. Default full for historical and fhs, delta "
                    "otherwise.",
     "confidence": "Confidence level, e.g. 99% or 0.99. Default 0.99.",
@@ -184,7 +186,7 @@ def _is_positions(weights: Range) -> bool:
 
 
 def _book_risk(returns: Range, positions: Range, market: Range, valuation: Cell, revaluation: Cell,
-               missing: Cell, **kw: Any) -> tuple[Any, Any]:
+               missing: Cell, surface: Range, **kw: Any) -> tuple[Any, Any]:
     """(the book, the engine's result of ``kw["measure"]`` or VaR) for a positions table in place of weights."""
     if is_omitted(market):
         raise ExcelError("#VALUE!", "a positions table needs market: a table with Underlying and Spot columns")
@@ -192,7 +194,7 @@ def _book_risk(returns: Range, positions: Range, market: Range, valuation: Cell,
     if table.header is None:
         raise ExcelError("#VALUE!", "returns needs a header row naming the underlyings (BTC, ETH...) to match "
                                     "the positions")
-    books = read_book_table(positions, market, when(valuation, "valuation", now=True))
+    books = read_book_table(positions, market, when(valuation, "valuation", now=True), surface)
     reval = opt_text(revaluation, "revaluation", "") or None
     f = xv.component_var if "measure" in kw else xv.portfolio_var
     try:
@@ -203,11 +205,12 @@ def _book_risk(returns: Range, positions: Range, market: Range, valuation: Cell,
 
 
 def _risk(returns: Range, weights: Range, confidence: Cell, horizon: Cell, method: Cell, corr: Range,
-          missing: Cell, market: Range = None, valuation: Cell = None, revaluation: Cell = None) -> Any:
+          missing: Cell, market: Range = None, valuation: Cell = None, revaluation: Cell = None,
+          surface: Range = None) -> Any:
     if _is_positions(weights):
         if not is_omitted(corr):
             raise ExcelError("#VALUE!", "corr does not apply to a positions table: leave it out")
-        return _book_risk(returns, weights, market, valuation, revaluation, missing,
+        return _book_risk(returns, weights, market, valuation, revaluation, missing, surface,
                           confidence=opt_confidence(confidence), horizon=opt_horizon(horizon),
                           method=opt_text(method, "method", "historical"))[1]
     table, w, _ = _portfolio(returns, weights, missing)
@@ -234,7 +237,7 @@ def _decomposition(returns: Range, weights: Range, confidence: Cell, horizon: Ce
 def AGGVAR(returns: Range, weights: Range, confidence: Cell = 0.99, horizon: Cell = 1,
            method: Cell = "historical", corr: Range = None, value: Cell = None,
            missing: Cell = "raise", market: Range = None, valuation: Cell = None,
-           revaluation: Cell = None) -> Result:
+           revaluation: Cell = None, surface: Range = None) -> Result:
     """Portfolio Value-at-Risk as a positive loss: the loss not exceeded with the given confidence over the
     horizon, by historical, normal, t, modified (Cornish-Fisher), ewma or fhs method.
 
@@ -245,14 +248,14 @@ def AGGVAR(returns: Range, weights: Range, confidence: Cell = 0.99, horizon: Cel
     """
     scale = _value(value, weights)
     return _risk(returns, weights, confidence, horizon, method, corr, missing, market, valuation,
-                 revaluation).var * scale
+                 revaluation, surface).var * scale
 
 
 @udf(method=ARG_DOCS["method"].replace("VaR method", "ES method"))
 def AGGES(returns: Range, weights: Range, confidence: Cell = 0.99, horizon: Cell = 1,
           method: Cell = "historical", corr: Range = None, value: Cell = None,
           missing: Cell = "raise", market: Range = None, valuation: Cell = None,
-          revaluation: Cell = None) -> Result:
+          revaluation: Cell = None, surface: Range = None) -> Result:
     """Portfolio expected shortfall (CVaR) as a positive loss: the average loss beyond the VaR at the given
     confidence; same arguments as AGGVAR.
 
@@ -260,14 +263,14 @@ def AGGES(returns: Range, weights: Range, confidence: Cell = 0.99, horizon: Cell
     """
     scale = _value(value, weights)
     return _risk(returns, weights, confidence, horizon, method, corr, missing, market, valuation,
-                 revaluation).es * scale
+                 revaluation, surface).es * scale
 
 
 @udf()
 def COMPONENTVAR(returns: Range, weights: Range, confidence: Cell = 0.99, horizon: Cell = 1,
                  method: Cell = "historical", measure: Cell = "VaR", headers: Cell = True,
                  missing: Cell = "raise", market: Range = None, valuation: Cell = None,
-                 revaluation: Cell = None) -> Result:
+                 revaluation: Cell = None, surface: Range = None) -> Result:
     """Euler decomposition of portfolio VaR (or ES): spills one row per asset (Asset, Weight, Marginal,
     Component, % of total) and a Total row; components add up to the total.
 
@@ -277,7 +280,7 @@ def COMPONENTVAR(returns: Range, weights: Range, confidence: Cell = 0.99, horizo
     """
     with_headers = opt_bool(headers, "headers", True)
     if _is_positions(weights):
-        book, d = _book_risk(returns, weights, market, valuation, revaluation, missing,
+        book, d = _book_risk(returns, weights, market, valuation, revaluation, missing, surface,
                              confidence=opt_confidence(confidence), horizon=opt_horizon(horizon),
                              method=opt_text(method, "method", "historical"),
                              measure=opt_text(measure, "measure", "var"))

@@ -213,7 +213,7 @@ def _derivatives_sheet(wb: Workbook) -> None:
         ws.cell(row=r, column=2, value=method).border = THIN
         for col, f in ((3, "AGGVAR"), (4, "AGGES")):
             ws.cell(row=r, column=col, value=f"={f}(Returns,Positions,Confidence,Horizon,$B{r},,,,Market,Valuation,"
-                                             f"$A{r})").number_format = MONEY
+                                             f"$A{r},Surface)").number_format = MONEY
     _name(wb, "BookVaR", "Derivatives!$C$7")
     ws["A17"] = ("Full revaluation reprices every position in each historical scenario of the underlyings' returns; "
                  "delta and delta-gamma use the Greeks (normal: their moments).")
