@@ -114,8 +114,7 @@ def test_derivatives_page(tmp_path: Path) -> None:
         assert re.search(rf"^\s*{name}\s+{_money(g.value[i])}\s+{g.delta[i]:,.2f}\s+{_money(g.delta_usd[i])}\b", text,
                          re.M), name
     r = read_returns(SAMPLE_RETURNS)
-    flat = read_book(SAMPLE_POSITIONS, SAMPLE_MARKET, valuation=valuation)
-    full = xv.portfolio_var(r.values, flat, 0.99, 1, method="historical", assets=list(r.assets), revaluation="full")
+    full = xv.portfolio_var(r.values, book, 0.99, 1, method="historical", assets=list(r.assets), revaluation="full")
     assert re.search(rf"^\s*full\s+historical\s+{_money(full.var)}\s+{_money(full.es)}", text, re.M)
     worst = min(xv.stress_test(book).total)
     assert _money(worst) in text and "Stress-test P&L of the book" in text
