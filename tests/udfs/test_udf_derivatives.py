@@ -175,7 +175,20 @@ def test_book_functions_never_raise(rows: list, valuation: object) -> None:
     positions = [["Instrument", "Quantity"], *map(list, rows)]
     for call in (lambda: u.BOOKGREEKS(positions, MARKET, valuation),
                  lambda: u.PORTMARGIN(positions, MARKET, "span", "usd", valuation),
+                 lambda: u.MARGINGRID(positions, MARKET, "deribit", "usd", valuation),
                  lambda: u.STRESSTEST(positions, MARKET, None, valuation),
                  lambda: u.AGGVAR(RETURNS, positions, 0.99, 1, "normal", None, None, "raise", MARKET, valuation,
-                                  "delta-gamma")):
+                                  "delta-gamma"),
+                 lambda: u.AGGES(RETURNS, positions, 0.99, 1, "historical", None, None, "raise", MARKET, valuation),
+                 lambda: u.COMPONENTVAR(RETURNS, positions, 0.99, 1, "historical", "ES", True, "raise", MARKET,
+                                        valuation)):
         _ok(call())
+
+
+@FUZZ
+@given(st.lists(st.one_of(st.floats(-1e6, 1e6), JUNK), min_size=2, max_size=2),
+       st.lists(st.one_of(st.floats(-1e4, 1e4), JUNK), min_size=4, max_size=4),
+       st.lists(st.one_of(st.floats(0, 0.01), JUNK), min_size=4, max_size=4),
+       st.one_of(st.sampled_from(["normal", "cornish-fisher", "exact", "imhof"]), JUNK), st.one_of(st.just(0.99), JUNK))
+def test_dgvar_never_raises(delta: list, gamma: list, cov: list, method: object, confidence: object) -> None:
+    _ok(u.DGVAR([[d] for d in delta], [gamma[:2], gamma[2:]], [cov[:2], cov[2:]], confidence, 1, 0, method))
