@@ -5,8 +5,9 @@ xlwings package, see "Custom Add-ins" in xlwings' docs) with xl-var's ribbon (``
 in place of the template's and a VBA project that ``build`` writes itself, on any OS, in the
 MS-OVBA format (:mod:`xl_var_cli.vbaproject`): xlwings' template modules, xlwings' custom add-in
 module renamed for xl-var, the ribbon callbacks ``XlVarRibbon``, the event relay ``XlVarEvents``
-and the worksheet-function wrappers ``xlwings_udfs`` that xlwings' "Import Functions" would write
-(:mod:`xl_var_cli.addin_vba`). The project carries source only (no compiled code): Excel compiles it
+the worksheet-function wrappers ``xlwings_udfs`` that xlwings' "Import Functions" would write, and
+``XlVarHelp``, which registers the Function Wizard's descriptions through ``Application.MacroOptions``
+when the ribbon loads (:mod:`xl_var_cli.addin_vba`). The project carries source only (no compiled code): Excel compiles it
 when it opens the add-in.
 
 ``--via-excel`` (Windows, the fallback) builds the template's VBA project instead and has Excel swap

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 import shutil
 import subprocess
@@ -74,7 +75,7 @@ def test_build_puts_the_ribbon_and_a_whole_vba_project_into_xlwings_template(tmp
     assert project.name == "XlVar"
     assert [(m.name, m.kind) for m in project.modules] == [
         ("ThisWorkbook", "document"), ("Sheet2", "document"), ("Dictionary", "class"), ("xlwings", "module"),
-        ("XlVarRibbon", "module"), ("XlVarEvents", "class"), ("xlwings_udfs", "module")]
+        ("XlVarRibbon", "module"), ("XlVarEvents", "class"), ("xlwings_udfs", "module"), ("XlVarHelp", "module")]
     assert addin.is_complete(out)
     assert not (tmp_path / "dist" / "xl_var_vba").exists()
 
@@ -132,6 +133,56 @@ def test_the_ribbon_callbacks_and_python_targets_exist(modules):
         "Sub OnRibbonLoad(", "Private Sub OnRibbonLoad("))]
     assert addin_checks.callback_errors(ribbon, private) == [
         "onLoad='XlVarRibbon.OnRibbonLoad': no public Sub XlVarRibbon.OnRibbonLoad in the VBA project"]
+
+
+def _vba_text(expr: str) -> str:
+    """The value of a VBA string expression of quoted literals and ChrW(n) joined by &."""
+    parts = re.findall(r'"((?:[^"]|"")*)"|ChrW\((\d+)\)', expr)
+    assert re.fullmatch(r'(?:"(?:[^"]|"")*"|ChrW\(\d+\))(?: & (?:"(?:[^"]|"")*"|ChrW\(\d+\)))*', expr), expr
+    return "".join(q.replace('""', '"') if not n else chr(int(n)) for q, n in parts)
+
+
+def test_function_wizard_help_is_read_back_from_the_built_addin(built):
+    """XlVarHelp registers what xlwings' Import Functions would: the docstring's first paragraph, category
+    xl-var, one description per argument; XlVarRibbon's onLoad runs it. (Not run in Excel here.)"""
+    from xl_var_udfs.derivatives import DOCS
+    from xl_var_udfs.functions import ARG_DOCS
+
+    with zipfile.ZipFile(built) as z:
+        project = vbaproject.read_project(z.read("xl/vbaProject.bin"))
+    code = next(m for m in project.modules if m.name == "XlVarHelp").code
+    calls = re.findall(r"^    Help(\w+)$", code, re.M)
+    assert calls == sorted(xl_var_udfs.__all__)
+    assert code.isascii() and max(map(len, code.splitlines())) < 1024  # VBA's line limit
+    body = code[code.index("Private Sub HelpAGGVAR()"):]
+    body = body[:body.index("End Sub")]
+    docs = {int(i): _vba_text(e) for i, e in re.findall(r"^    argDocs\((\d+)\) = (.+)$", body, re.M)}
+    names = list(inspect.signature(xl_var_udfs.AGGVAR).parameters)
+    assert f"Dim argDocs(0 To {len(names) - 1}) As Variant" in body and sorted(docs) == list(range(len(names)))
+    assert [docs[i] for i in range(3)] == [ARG_DOCS["returns"], ARG_DOCS["weights"], ARG_DOCS["confidence"]]
+    assert docs[names.index("corr")].startswith("Optional N\u00d7N correlation matrix")  # × through ChrW(215)
+    register = re.search(r'^    Register "AGGVAR", (".*?"), (.+), argDocs$', body, re.M)
+    assert register and _vba_text(register.group(1)) == "xl-var"
+    first = " ".join(inspect.getdoc(xl_var_udfs.AGGVAR).split("\n\n")[0].split())
+    assert _vba_text(register.group(2)) == first[:255] and len(first) <= 255
+    dg = code[code.index("Private Sub HelpDGVAR()"):]
+    assert _vba_text(re.search(r"argDocs\(1\) = (.+)", dg).group(1)) == DOCS["gamma"]  # "N×N", as ChrW
+    assert re.search(r'^    Register "XLVAR_VERSION", "xl-var", ".+"$', code, re.M)  # no arguments to describe
+    assert 'ArgumentDescriptions:=argDocs' in code and "On Error Resume Next" in code
+    ribbon = next(m for m in project.modules if m.name == "XlVarRibbon").code
+    onload = ribbon[ribbon.index("Sub OnRibbonLoad("):]
+    onload = onload[:onload.index("End Sub")]
+    assert "On Error Resume Next\n    Application.Run \"'\" & ThisWorkbook.Name & \"'!XlVarHelp.RegisterFunctions\"\n" \
+        "    On Error GoTo 0\n" in onload
+    assert re.search(r"^Public Sub RegisterFunctions\(\)$", code, re.M)
+
+
+def test_vba_strings_are_ascii_quoted_and_cut_to_255_characters():
+    assert addin_vba.vba_string('say "hi"') == '"say ""hi"""'
+    assert addin_vba.vba_string("λ = 0.94 ×2") == 'ChrW(955) & " = 0.94 " & ChrW(215) & "2"'
+    assert addin_vba.vba_string("a\n  b") == '"a b"' and addin_vba.vba_string("") == '""'
+    assert _vba_text(addin_vba.vba_string("x" * 300 + "λ")) == "x" * 255
+    assert _vba_text(addin_vba.vba_string("\U0001d6cc")) == "\ud835\udecc"  # outside the BMP: a surrogate pair
 
 
 def test_the_package_parts_content_types_and_relationships_are_complete(built, tmp_path):
@@ -276,7 +327,8 @@ def test_status_uninstall_cycle(tmp_path, capsys, where):
     assert _run(capsys, "install", *where)[0] == 0
     code, out, _ = _run(capsys, "status", *where)
     assert code == 0 and "installed at" in out and "this version's" in out and "UDF MODULES = xl_var_udfs" in out
-    assert "VBA modules: ThisWorkbook, Sheet2, Dictionary, xlwings, XlVarRibbon, XlVarEvents, xlwings_udfs" in out
+    assert ("VBA modules: ThisWorkbook, Sheet2, Dictionary, xlwings, XlVarRibbon, XlVarEvents, xlwings_udfs, "
+            "XlVarHelp") in out
     assert "worksheet-function wrappers: 19 (AGGES, AGGVAR," in out
     code, out, _ = _run(capsys, "uninstall", *where)
     assert code == 0

@@ -45,6 +45,11 @@ def test_the_generated_wrappers_parse():
     assert addin_checks.vba_syntax_errors(addin_vba.wrappers_vba()) == []
 
 
+@pytest.mark.parametrize("target", [addin_checks.WINDOWS, addin_checks.MAC])
+def test_the_generated_function_wizard_help_parses(target):
+    assert addin_checks.vba_syntax_errors(addin_vba.help_vba(), target) == []
+
+
 def test_a_broken_module_fails_the_check():
     text = addin_vba.RIBBON_VBA.read_text(encoding="ascii")
     broken = text.replace("    ScheduleTick\nEnd Sub", "    ScheduleTick\nEnd Function", 1)

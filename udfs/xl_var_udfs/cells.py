@@ -3,8 +3,10 @@
 Excel (through xlwings with ``ndim=2, err_to_str=True``) hands a range to Python as a
 list of rows. Inside it a blank cell is ``None`` (or ``""`` when a formula returned an
 empty string), an error cell is a string such as ``"#N/A"``, a date is a
-:class:`datetime.datetime`, and 99% is ``0.99``. These predicates say which is which;
-:class:`ExcelError` is the one-line error every reader of ranges raises.
+:class:`datetime.datetime`, and 99% is ``0.99``. The errors ``err_to_str`` does not name
+(``#SPILL!``, ``#CALC!``, ``#GETTING_DATA``...) arrive as the integer pywin32 makes of them
+(:data:`COM_ERRORS`) and are error cells too, never numbers. These predicates say which is
+which; :class:`ExcelError` is the one-line error every reader of ranges raises.
 """
 
 from __future__ import annotations
@@ -17,11 +19,18 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ERROR_CODES", "ExcelError", "describe", "is_blank", "is_error", "is_label", "is_number", "to_float"]
+__all__ = ["COM_ERRORS", "ERROR_CODES", "ExcelError", "describe", "error_text", "is_blank", "is_error", "is_label",
+           "is_number", "to_float"]
 
 # Excel's error values (https://support.microsoft.com/office/ -> "How to correct a #... error").
 ERROR_CODES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#SPILL!", "#CALC!",
                          "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#GETTING_DATA"})
+# An error cell's value through COM (pywin32): the HRESULT 0x800A0000 + its number in Microsoft's XlCVError
+# enumeration, as a signed int (#N/A = -2146826246). xlwings' err_to_str names only the first seven.
+_XL_ERRORS = {"#NULL!": 2000, "#DIV/0!": 2007, "#VALUE!": 2015, "#REF!": 2023, "#NAME?": 2029, "#NUM!": 2036,
+              "#N/A": 2042, "#GETTING_DATA": 2043, "#SPILL!": 2045, "#CONNECT!": 2046, "#BLOCKED!": 2047,
+              "#UNKNOWN!": 2048, "#FIELD!": 2049, "#CALC!": 2050}
+COM_ERRORS: dict[int, str] = {0x800A0000 + n - (1 << 32): code for code, n in _XL_ERRORS.items()}
 
 
 class ExcelError(Exception):
@@ -53,17 +62,25 @@ class ExcelError(Exception):
         line from another function (``"#VALUE! prices row 3 ..."``) is kept as it is, so
         the root cause shows in the dependent cell.
         """
-        code, _, rest = value.strip().partition(" ")
+        code, _, rest = error_text(value).strip().partition(" ")
         return cls(code, rest if rest else f"{name} is {code}")
 
 
 def is_error(x: Any) -> bool:
-    """True for an Excel error value as xlwings' ``err_to_str`` delivers it (``"#N/A"``, ``"#DIV/0!"``...).
+    """True for an Excel error value as xlwings' ``err_to_str`` delivers it (``"#N/A"``, ``"#DIV/0!"``...),
+    or as the integer pywin32 delivers for an error it does not name (``#SPILL!``: :data:`COM_ERRORS`).
 
     The first word must be one of Excel's error codes (:data:`ERROR_CODES`), so an xl-var
     error line (``"#VALUE! prices row 3 ..."``) counts but text such as ``"#1 Bond"`` does not.
     """
-    return isinstance(x, str) and x[:1] == "#" and x.split(maxsplit=1)[0] in ERROR_CODES
+    if isinstance(x, str):
+        return x[:1] == "#" and x.split(maxsplit=1)[0] in ERROR_CODES
+    return type(x) is int and x in COM_ERRORS
+
+
+def error_text(x: Any) -> str:
+    """An error value as text: ``"#SPILL!"`` for pywin32's integer, the text itself otherwise."""
+    return COM_ERRORS[x] if type(x) is int and x in COM_ERRORS else str(x)
 
 
 def is_blank(x: Any) -> bool:
@@ -72,8 +89,9 @@ def is_blank(x: Any) -> bool:
 
 
 def is_number(x: Any) -> bool:
-    """Real numbers (Python's and numpy's, Decimal and Fraction too); not bools, not time spans."""
-    return isinstance(x, (numbers.Real, decimal.Decimal)) and not isinstance(x, (bool, np.bool_, np.timedelta64))
+    """Real numbers (Python's and numpy's, Decimal and Fraction too); not bools, time spans or error values."""
+    return (isinstance(x, (numbers.Real, decimal.Decimal)) and not isinstance(x, (bool, np.bool_, np.timedelta64))
+            and not is_error(x))
 
 
 def is_label(x: Any) -> bool:
@@ -94,7 +112,7 @@ def describe(x: Any) -> str:
     if is_blank(x):
         return "blank"
     if is_error(x):
-        return str(x).split()[0]
+        return error_text(x).split()[0]
     if isinstance(x, (bool, np.bool_)):
         return f"{str(bool(x)).upper()}, not a number"
     if isinstance(x, dt.date):

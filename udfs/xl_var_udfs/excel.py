@@ -56,7 +56,18 @@ from xl_var import XlVarError
 from xl_var._typing import FloatArray, IntArray
 from xl_var._validate import check_confidence, check_horizon, check_lambda, choose
 from xl_var.errors import LooksLikePrices
-from xl_var_udfs.cells import ERROR_CODES, ExcelError, describe, is_blank, is_error, is_label, is_number, to_float
+from xl_var_udfs.cells import (
+    COM_ERRORS,
+    ERROR_CODES,
+    ExcelError,
+    describe,
+    error_text,
+    is_blank,
+    is_error,
+    is_label,
+    is_number,
+    to_float,
+)
 from xl_var_udfs.dates import is_label_column, label_dates, time_order
 from xl_var_udfs.numbertext import NumberTextError, read_number
 
@@ -93,6 +104,7 @@ _NUM_WORDS = re.compile(
 )
 _MISSING = {"raise": (), "drop": ()}  # what a blank or error cell inside the numbers does
 _HINT = '; fix it or set the missing argument to "drop"'
+_COM_ERROR_LOW, _COM_ERROR_HIGH = min(COM_ERRORS), max(COM_ERRORS)
 _POSITION = re.compile(r"\b(?:row (\d+)(?:, column (\d+))?|column (\d+))")
 
 
@@ -181,9 +193,10 @@ def _pack(rows: Sequence[Sequence[Any]], skip: int) -> tuple[FloatArray, list[in
     :mod:`struct` packs each row as doubles in C, which refuses text (numeric text too),
     blanks, dates, time spans, complex numbers and error values, as :func:`is_number` does;
     a row it refuses is listed. It takes TRUE/FALSE as 1/0, so the rare bool is then found
-    among the cells that read exactly 0 or 1, and its row listed too. One pass over the
-    whole block when every cell is a number; a bad cell costs one failed row, not a slow
-    pass over every cell.
+    among the cells that read exactly 0 or 1, and its row listed too; likewise pywin32's
+    integer for an error such as ``#SPILL!`` (:data:`~xl_var_udfs.cells.COM_ERRORS`) among
+    the cells in their narrow range. One pass over the whole block when every cell is a
+    number; a bad cell costs one failed row, not a slow pass over every cell.
     """
     width = len(rows[0]) - skip
     pack = struct.Struct(f"{width}d").pack
@@ -202,9 +215,10 @@ def _pack(rows: Sequence[Sequence[Any]], skip: int) -> tuple[FloatArray, list[in
                     buf += filler
                     bad.append(i)
     out = np.frombuffer(buf).reshape(len(rows), width)
-    for k in np.flatnonzero((out == 0.0) | (out == 1.0)).tolist():
+    odd = (out == 0.0) | (out == 1.0) | ((out >= _COM_ERROR_LOW) & (out <= _COM_ERROR_HIGH))
+    for k in np.flatnonzero(odd).tolist():
         i, j = divmod(k, width)
-        if isinstance(rows[i][skip + j], (bool, np.bool_)):
+        if isinstance(rows[i][skip + j], (bool, np.bool_)) or is_error(rows[i][skip + j]):
             bad.append(i)
     return out, sorted(set(bad))
 
@@ -353,7 +367,7 @@ def read_table(x: Any, name: str, *, missing: Any = "raise") -> Table:
     if not body:
         raise ExcelError("#VALUE!", f"{name} has a header row but no numbers below it")
     top = 2 if has_header else 1
-    col0 = [r[0] for r in body] if len(first) >= 2 else []
+    col0 = [error_text(v) if is_error(v) else v for v in (r[0] for r in body)] if len(first) >= 2 else []
     lc = 1 if col0 and is_label_column(col0, first[0] if has_header else None, name) else 0
     values = _to_floats(body, name, (top, lc + 1), drop=drop, skip=lc)
     dates = label_dates(col0, name, top) if lc else None
