@@ -18,6 +18,7 @@ rise nor fall throughout, are refused naming the first such row.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import operator
 import re
 from collections.abc import Sequence
@@ -166,14 +167,16 @@ def time_order(dates: Sequence[dt.datetime | None], name: str, row: int) -> IntA
     repeats an earlier one, or that is out of order when the dates neither rise nor fall throughout.
     """
     identity = np.arange(len(dates), dtype=np.intp)
-    known = [d for d in dates if d is not None]
     try:  # strictly rising (or falling) dates cannot repeat: the usual case, decided by comparisons alone
-        if all(map(operator.lt, known, known[1:])):
+        if all(map(operator.lt, dates, itertools.islice(dates, 1, None))):
             return identity
-        if all(map(operator.gt, known, known[1:])):
+        if all(map(operator.gt, dates, itertools.islice(dates, 1, None))):
             return identity[::-1].copy()
-    except TypeError:  # naive and timezone-aware dates mixed: compare them as seconds below
+    except TypeError:  # blanks, or naive and timezone-aware dates mixed: compared as seconds below
         pass
+    known = [d for d in dates if d is not None]
+    if len(known) < 2:
+        return identity
     where = np.array([i for i, d in enumerate(dates) if d is not None], dtype=np.intp)
     keys = _seconds(known)
     step = np.diff(keys)

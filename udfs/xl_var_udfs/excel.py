@@ -190,32 +190,40 @@ def _pack(rows: Sequence[Sequence[Any]], skip: int) -> tuple[FloatArray, list[in
     """The block (each row from its cell ``skip`` on) as float64, and the rows that need a closer look
     (their cells in the array are then meaningless).
 
-    :mod:`struct` packs each row as doubles in C, which refuses text (numeric text too),
+    :mod:`struct` packs each column as doubles in C (``zip`` transposes the rows, leaving out
+    the label columns without copying each row), which refuses text (numeric text too),
     blanks, dates, time spans, complex numbers and error values, as :func:`is_number` does;
-    a row it refuses is listed. It takes TRUE/FALSE as 1/0, so the rare bool is then found
-    among the cells that read exactly 0 or 1, and its row listed too; likewise pywin32's
+    when a column is refused, the rows are packed one by one and each row refused is listed.
+    It takes TRUE/FALSE as 1/0, so the rare bool is then found among the cells that read
+    exactly 0 or 1, and its row listed too; likewise pywin32's
     integer for an error such as ``#SPILL!`` (:data:`~xl_var_udfs.cells.COM_ERRORS`) among
     the cells in their narrow range. One pass over the whole block when every cell is a
     number; a bad cell costs one failed row, not a slow pass over every cell.
     """
-    width = len(rows[0]) - skip
-    pack = struct.Struct(f"{width}d").pack
-    cells = map(operator.itemgetter(slice(skip, None)), rows) if skip else rows
-    filler, bad = bytes(8 * width), []
-    buf = bytearray()
+    width, n = len(rows[0]) - skip, len(rows)
+    bad: list[int] = []
     with warnings.catch_warnings():  # numpy's complex numbers pack as their real part, with a warning
         warnings.simplefilter("error", np.exceptions.ComplexWarning)
-        try:
-            buf = bytearray().join(itertools.starmap(pack, cells))
-        except (struct.error, np.exceptions.ComplexWarning):
+        try:  # column by column: zip cuts the label columns off without a slice per row
+            columns = zip(*rows, strict=True)
+            for _ in range(skip):
+                next(columns)
+            buf = bytearray().join(itertools.starmap(struct.Struct(f"{n}d").pack, columns))
+            out = np.empty((n, width))
+            out[...] = np.frombuffer(buf).reshape(width, n).T
+        except (struct.error, ValueError, np.exceptions.ComplexWarning):  # row by row, to find the rows that fail
+            pack, filler, buf = struct.Struct(f"{width}d").pack, bytes(8 * width), bytearray()
             for i, row in enumerate(map(operator.itemgetter(slice(skip, None)), rows)):
                 try:
                     buf += pack(*row)
                 except (struct.error, np.exceptions.ComplexWarning):
                     buf += filler
                     bad.append(i)
-    out = np.frombuffer(buf).reshape(len(rows), width)
-    odd = (out == 0.0) | (out == 1.0) | ((out >= _COM_ERROR_LOW) & (out <= _COM_ERROR_HIGH))
+            out = np.frombuffer(buf).reshape(n, width)
+    odd = out == 0.0
+    odd |= out == 1.0
+    if out.size and out.min() <= _COM_ERROR_HIGH:  # rare: only then look for pywin32's error integers
+        odd |= (out >= _COM_ERROR_LOW) & (out <= _COM_ERROR_HIGH)
     for k in np.flatnonzero(odd).tolist():
         i, j = divmod(k, width)
         if isinstance(rows[i][skip + j], (bool, np.bool_)) or is_error(rows[i][skip + j]):
@@ -367,10 +375,15 @@ def read_table(x: Any, name: str, *, missing: Any = "raise") -> Table:
     if not body:
         raise ExcelError("#VALUE!", f"{name} has a header row but no numbers below it")
     top = 2 if has_header else 1
-    col0 = [error_text(v) if is_error(v) else v for v in (r[0] for r in body)] if len(first) >= 2 else []
-    lc = 1 if col0 and is_label_column(col0, first[0] if has_header else None, name) else 0
+    col0 = [r[0] for r in body] if len(first) >= 2 else []
+    dates: list[dt.datetime | None] | None = None
+    if col0 and set(map(type, col0)) == {dt.datetime}:  # the usual Excel date column: nothing to convert
+        lc, dates = 1, col0
+    else:
+        col0 = [error_text(v) if is_error(v) else v for v in col0]  # pywin32's error integers as text
+        lc = 1 if col0 and is_label_column(col0, first[0] if has_header else None, name) else 0
+        dates = label_dates(col0, name, top) if lc else None
     values = _to_floats(body, name, (top, lc + 1), drop=drop, skip=lc)
-    dates = label_dates(col0, name, top) if lc else None
     kept: IntArray = np.arange(len(body))
     if dates is not None:
         kept = time_order(dates, name, top)
