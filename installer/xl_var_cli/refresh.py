@@ -18,6 +18,11 @@ Safe by default: a target whose permissions allow no writing (read-only) is refu
 as it is; the macros of an .xlsm are kept byte for byte (and an .xlsm is not written under an
 .xlsx name, which Excel would not open); parts that are not read (images, the VBA project) are
 copied still compressed, so a workbook costs the memory of what is read, not what it inflates to.
+
+Several books (``xl-var refresh A.xlsx B.xlsx ... [--jobs N | --scheduler ADDR]``) are each
+refreshed in place as one book is, side by side in worker processes or on a Dask cluster
+(:mod:`xl_var_cli.batch`): a book that fails is reported in one line and the others still
+refresh; the exit code is 2 if any failed.
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ from typing import Any
 from xl_var_cli.errors import CliError
 from xl_var_cli.safexml import Package, read_package
 
-__all__ = ["add_parser", "has_macros", "load_workbook", "refresh_package", "run"]
+__all__ = ["add_parser", "check_writable", "has_macros", "load_workbook", "refresh_file", "refresh_package",
+           "refreshed_bytes", "run"]
 
 _MAX_LISTED = 8
 _VBA_PROJECT = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
@@ -39,11 +45,26 @@ _VBA_PROJECT = "http://schemas.microsoft.com/office/2006/relationships/vbaProjec
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("refresh", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("book", help="the .xlsx/.xlsm workbook")
+    p.add_argument("book", nargs="+", help="the .xlsx/.xlsm workbook (several: each is refreshed in place)")
     p.add_argument("-o", "--output", help="write the refreshed workbook here (default: update BOOK in place)")
     p.add_argument("--values-only", action="store_true",
                    help="store the results without their formulas (a snapshot for LibreOffice and viewers)")
+    p.add_argument("--jobs", type=_positive, default=1, metavar="N",
+                   help="refresh up to N books at once, each in its own process (default 1)")
+    p.add_argument("--scheduler", metavar="ADDR",
+                   help="refresh the books on a Dask cluster, e.g. tcp://host:8786 (needs xl-var[dask])")
     p.set_defaults(func=run)
+
+
+def _positive(text: str) -> int:
+    """``--jobs``: a whole number of processes, at least 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of processes, 1 or more (got {text!r})")
+    return n
 
 
 def load_workbook(pkg: Package) -> Any:
@@ -83,7 +104,7 @@ def has_macros(pkg: Package) -> bool:
     return any(kind == _VBA_PROJECT for kind, _ in pkg.rels(pkg.workbook_part).values())
 
 
-def _check_writable(target: Path, in_place: bool) -> None:
+def check_writable(target: Path, in_place: bool) -> None:
     """Refuse a read-only target by its permission bits (``os.access`` says yes to root for any file)."""
     try:
         mode = target.stat().st_mode
@@ -97,32 +118,50 @@ def _check_writable(target: Path, in_place: bool) -> None:
                        f"make it writable (chmod u+w) or {fix}")
 
 
-def run(args: argparse.Namespace) -> int:
+def refreshed_bytes(pkg: Package, target: Path, values_only: bool = False) -> tuple[bytes, list[str]]:
+    """Recalculate ``pkg``: the bytes of the file to write to ``target``, and the lines that report it."""
+    new, ev, notes = refresh_package(pkg)
+    if values_only:
+        from xl_var_cli.sheetpatch import values_only as snapshot
+
+        data = snapshot(new)
+    else:
+        data = new.raw
+    spills = sum(1 for k in ev.dynamic if ":" in ev.arrays[k])
+    lines = [f"{target}: recalculated {len(ev.computed)} formulas" + (f", {spills} spilled ranges" if spills else "")]
+    if has_macros(pkg):
+        lines.append("  kept the workbook's macros (its VBA project) unchanged")
+    lines.extend(f"  note: {note}" for note in notes)
+    return data, lines
+
+
+def refresh_file(source: Path, output: Path | None = None, values_only: bool = False) -> list[str]:
+    """Refresh the workbook ``source`` into ``output`` (default: in place), atomically; the lines to print."""
     from xl_var_cli.atomic import write_bytes_atomic
 
-    source = Path(args.book)
-    target = Path(args.output) if args.output else source
-    if args.values_only and not args.output:
+    target = output or source
+    if values_only and output is None:
         raise CliError(f"{source}: --values-only replaces the formulas by their values; "
                        "give -o OUT.xlsx so that the workbook keeps its formulas")
-    _check_writable(target, in_place=not args.output)
+    check_writable(target, in_place=output is None)
     pkg = read_package(source)
-    macros = has_macros(pkg)
-    if macros and args.output and target.suffix.lower() == ".xlsx":
+    if output is not None and target.suffix.lower() == ".xlsx" and has_macros(pkg):
         raise CliError(f"{source}: has macros, and Excel does not open an .xlsx file with macros: "
                        f"name the output {target.with_suffix('.xlsm').name}")
-    new, ev, notes = refresh_package(pkg)
-    if args.values_only:
-        from xl_var_cli.sheetpatch import values_only
+    data, lines = refreshed_bytes(pkg, target, values_only)
+    write_bytes_atomic(target, data)
+    return lines
 
-        write_bytes_atomic(target, values_only(new))
-    else:
-        write_bytes_atomic(target, new.raw)
-    spills = sum(1 for k in ev.dynamic if ":" in ev.arrays[k])
-    print(f"{target}: recalculated {len(ev.computed)} formulas"
-          + (f", {spills} spilled ranges" if spills else ""))
-    if macros:
-        print("  kept the workbook's macros (its VBA project) unchanged")
-    for note in notes:
-        print(f"  note: {note}")
-    return 0
+
+def run(args: argparse.Namespace) -> int:
+    books = [Path(book) for book in args.book]
+    if len(books) == 1 and args.scheduler is None:
+        print("\n".join(refresh_file(books[0], Path(args.output) if args.output else None, args.values_only)))
+        return 0
+    if args.output or args.values_only:
+        option = "-o" if args.output else "--values-only"
+        raise CliError(f"{option} applies to one workbook; with several (or --scheduler) each is refreshed "
+                       "in place: give one BOOK to use it")
+    from xl_var_cli.batch import refresh_books
+
+    return refresh_books(books, jobs=args.jobs, scheduler=args.scheduler)
