@@ -7,8 +7,8 @@ MS-OVBA format (:mod:`xl_var_cli.vbaproject`): xlwings' template modules, xlwing
 module renamed for xl-var, the ribbon callbacks ``XlVarRibbon``, the event relay ``XlVarEvents``
 the worksheet-function wrappers ``xlwings_udfs`` that xlwings' "Import Functions" would write, and
 ``XlVarHelp``, which registers the Function Wizard's descriptions through ``Application.MacroOptions``
-when the ribbon loads (:mod:`xl_var_cli.addin_vba`). The project carries source only (no compiled code): Excel compiles it
-when it opens the add-in.
+when the ribbon loads (:mod:`xl_var_cli.addin_vba`). The project carries source only (no compiled
+code): Excel compiles it when it opens the add-in.
 
 ``--via-excel`` (Windows, the fallback) builds the template's VBA project instead and has Excel swap
 the modules in and import the wrappers through COM, which needs "Trust access to the VBA project
