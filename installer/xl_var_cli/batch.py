@@ -39,7 +39,7 @@ from typing import Any
 
 from xl_var_cli.errors import CliError
 from xl_var_cli.refresh import check_writable, refresh_file, refreshed_bytes
-from xl_var_cli.safexml import package_from_bytes, read_package
+from xl_var_cli.workbook.package import package_from_bytes, read_package
 
 __all__ = ["Outcome", "refresh_books"]
 

@@ -28,8 +28,8 @@ from openpyxl.utils.cell import get_column_letter, quote_sheetname, range_bounda
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xl_var_cli.formula_engine import Key
 from xl_var_cli.template import Place, write_text
+from xl_var_cli.workbook.cells import Key
 
 __all__ = ["CHART_SHEET", "GREEKS_FORMATS", "GRID_ROWS", "add_charts", "add_pnl_data", "add_stress_chart", "histogram",
            "margin_axes", "margin_heat_map", "revaluation_rows"]

@@ -7,7 +7,7 @@ particular to files:
 
 * **CSV**: UTF-8 (a byte-order mark is dropped) or Windows-1252; the delimiter (``,`` ``;``
   tab ``|``) is the one the first line uses, the quoting is :class:`csv.Sniffer`'s.
-* **xlsx**: the first sheet, after :func:`~xl_var_cli.safexml.read_package`'s safety checks;
+* **xlsx**: the first sheet, after :func:`~xl_var_cli.workbook.package.read_package`'s safety checks;
   numbers and dates as stored.
 * **Number text** (``"97,123.45"``, ``0.39%``, ``(1,234)``, ``$1,250,000``, ``97123,45``) is read by
   :func:`xl_var_udfs.numbertext.read_number` with the file's decimal mark: a comma when more
@@ -36,7 +36,7 @@ import numpy as np
 
 from xl_var import Book, XlVarError, price_returns
 from xl_var_cli.errors import CliError
-from xl_var_cli.safexml import read_package
+from xl_var_cli.workbook.package import read_package
 from xl_var_udfs import booktables
 from xl_var_udfs.cells import ExcelError, describe, is_number
 from xl_var_udfs.excel import read_table as read_range

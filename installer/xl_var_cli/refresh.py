@@ -1,14 +1,14 @@
 """``xl-var refresh BOOK.xlsx [-o OUT.xlsx]``: recalculate a workbook without Excel.
 
 Every formula (xl-var's functions and Excel's own) is calculated by the ``formulas``
-engine (:mod:`xl_var_cli.formula_engine`) and its result stored in the file next to the
-formula (:mod:`xl_var_cli.sheetpatch`), so any spreadsheet application shows the numbers
+engine and its result stored in the file next to the formula
+(:func:`xl_var_cli.workbook.pipeline.recalculate`), so any spreadsheet application shows the numbers
 on open and Excel with the add-in keeps recalculating them live. Without ``-o`` the book
 is updated in place. The new file is written to a temporary file and renamed over the
 target in one step: an interruption at any point leaves the original byte-for-byte intact.
 
 Array results of xl-var functions (spills) are stored portably (see
-:mod:`xl_var_cli.spillmarks`): LibreOffice recalculates array formulas when it opens a
+:mod:`xl_var_cli.workbook.portable_arrays`): LibreOffice recalculates array formulas when it opens a
 file and does not know xl-var's functions, so they are kept as a plain formula in the
 top-left cell, values around it and a hidden name over the range, which the add-in turns
 back into a live array formula when Excel opens the workbook. ``--values-only`` writes a
@@ -28,19 +28,14 @@ refresh; the exit code is 2 if any failed.
 from __future__ import annotations
 
 import argparse
-import io
 import stat
 from pathlib import Path
 from typing import Any
 
 from xl_var_cli.errors import CliError
-from xl_var_cli.safexml import Package, read_package
+from xl_var_cli.workbook.package import Package, read_package
 
-__all__ = ["add_parser", "check_writable", "has_macros", "load_workbook", "refresh_file", "refresh_package",
-           "refreshed_bytes", "run"]
-
-_MAX_LISTED = 8
-_VBA_PROJECT = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
+__all__ = ["add_parser", "check_writable", "refresh_file", "refreshed_bytes", "run"]
 
 
 def add_parser(sub: Any) -> None:
@@ -67,43 +62,6 @@ def _positive(text: str) -> int:
     return n
 
 
-def load_workbook(pkg: Package) -> Any:
-    """The package as an openpyxl workbook with its formulas (read from its checked parts only)."""
-    import openpyxl
-
-    try:
-        return openpyxl.load_workbook(io.BytesIO(pkg.checked_zip()), data_only=False)
-    except Exception as exc:  # openpyxl raises many types for parts it cannot make sense of
-        raise CliError(f"{pkg.path}: cannot be read as a workbook ({type(exc).__name__}: {exc})") from None
-
-
-def refresh_package(pkg: Package) -> tuple[Package, Any, list[str]]:
-    """Recalculate ``pkg``: the new package, the :class:`~xl_var_cli.formula_engine.Evaluation`, notes."""
-    from xl_var_cli.formula_engine import evaluate
-    from xl_var_cli.sheetpatch import cached_value, formula_kinds, write_values
-    from xl_var_cli.spillmarks import read_marks
-
-    wb = load_workbook(pkg)
-    try:
-        dynamic, shared = formula_kinds(pkg)
-        ev = evaluate(wb, dynamic, cached_value(pkg), plain=shared, portable=read_marks(pkg))
-        new, notes = write_values(pkg, ev)
-    except CliError:
-        raise
-    except Exception as exc:  # the formula engine on a workbook it cannot handle: say so in one line
-        raise CliError(f"{pkg.path}: could not be recalculated ({type(exc).__name__}: {exc})") from None
-    for (sheet, cell), why in sorted(ev.skipped.items())[:_MAX_LISTED]:
-        notes.append(f"{sheet}!{cell} kept its stored value: it {why}")
-    if len(ev.skipped) > _MAX_LISTED:
-        notes.append(f"... and {len(ev.skipped) - _MAX_LISTED} more cells kept their stored values")
-    return new, ev, notes
-
-
-def has_macros(pkg: Package) -> bool:
-    """Whether the workbook has a VBA project (an .xlsm's macros)."""
-    return any(kind == _VBA_PROJECT for kind, _ in pkg.rels(pkg.workbook_part).values())
-
-
 def check_writable(target: Path, in_place: bool) -> None:
     """Refuse a read-only target by its permission bits (``os.access`` says yes to root for any file)."""
     try:
@@ -120,18 +78,15 @@ def check_writable(target: Path, in_place: bool) -> None:
 
 def refreshed_bytes(pkg: Package, target: Path, values_only: bool = False) -> tuple[bytes, list[str]]:
     """Recalculate ``pkg``: the bytes of the file to write to ``target``, and the lines that report it."""
-    new, ev, notes = refresh_package(pkg)
-    if values_only:
-        from xl_var_cli.sheetpatch import values_only as snapshot
+    from xl_var_cli.workbook.pipeline import recalculate
 
-        data = snapshot(new)
-    else:
-        data = new.raw
-    spills = sum(1 for k in ev.dynamic if ":" in ev.arrays[k])
-    lines = [f"{target}: recalculated {len(ev.computed)} formulas" + (f", {spills} spilled ranges" if spills else "")]
-    if has_macros(pkg):
+    done = recalculate(pkg)
+    data = done.snapshot() if values_only else done.package.raw
+    spills = f", {done.spills} spilled ranges" if done.spills else ""
+    lines = [f"{target}: recalculated {len(done.evaluation.computed)} formulas{spills}"]
+    if pkg.has_macros():
         lines.append("  kept the workbook's macros (its VBA project) unchanged")
-    lines.extend(f"  note: {note}" for note in notes)
+    lines.extend(f"  note: {note}" for note in done.notes)
     return data, lines
 
 
@@ -145,7 +100,7 @@ def refresh_file(source: Path, output: Path | None = None, values_only: bool = F
                        "give -o OUT.xlsx so that the workbook keeps its formulas")
     check_writable(target, in_place=output is None)
     pkg = read_package(source)
-    if output is not None and target.suffix.lower() == ".xlsx" and has_macros(pkg):
+    if output is not None and target.suffix.lower() == ".xlsx" and pkg.has_macros():
         raise CliError(f"{source}: has macros, and Excel does not open an .xlsx file with macros: "
                        f"name the output {target.with_suffix('.xlsm').name}")
     data, lines = refreshed_bytes(pkg, target, values_only)

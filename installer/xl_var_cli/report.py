@@ -30,7 +30,6 @@ Without a book that page is left out.
 from __future__ import annotations
 
 import argparse
-import io
 import math
 import re
 import tempfile
@@ -40,19 +39,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from openpyxl.utils.cell import get_column_letter, range_boundaries
-from openpyxl.worksheet.formula import ArrayFormula
 
 from xl_var._validate import clean_returns
 from xl_var_cli.atomic import write_bytes_atomic
 from xl_var_cli.datafiles import read_returns, read_weights
 from xl_var_cli.errors import CliError
-from xl_var_cli.formula_engine import Evaluation, Key, evaluate, xl_functions
-from xl_var_cli.formula_text import prepare
 from xl_var_cli.options import Units, add_book_options, add_portfolio_options, prices_hint, read_book_files
-from xl_var_cli.refresh import load_workbook
-from xl_var_cli.safexml import Package, package_from_bytes, read_package
-from xl_var_cli.sheetpatch import cached_value, formula_kinds, values_only, write_values
-from xl_var_cli.spillmarks import read_marks
 from xl_var_cli.template import (
     BOOK_NAMES,
     DERIVATIVE_NAMES,
@@ -63,9 +55,15 @@ from xl_var_cli.template import (
     fill_inputs,
     find,
 )
+from xl_var_cli.workbook.cells import Key
+from xl_var_cli.workbook.package import Package, read_package
 
 if TYPE_CHECKING:
+    from openpyxl.workbook import Workbook
+
     from xl_var_cli.options import BookFiles
+    from xl_var_cli.workbook.engine import Evaluation
+    from xl_var_cli.workbook.pipeline import Recalculated
 
 __all__ = ["Built", "add_parser", "build", "default_template", "export_pdf", "money_format", "run", "sample_book"]
 
@@ -129,14 +127,27 @@ def money_format(units: Units) -> str:
 
 @dataclass(frozen=True)
 class Built:
-    """A computed report: the .xlsx package, the evaluation and where the template's names point."""
+    """A computed report: the recalculated workbook and where the template's names point."""
 
-    package: Package
-    evaluation: Evaluation
+    recalculated: Recalculated
     places: dict[str, Place]
     hide_in_print: tuple[str, ...]
-    workbook: Any
     units: Units
+
+    @property
+    def package(self) -> Package:
+        """The report's .xlsx package."""
+        return self.recalculated.package
+
+    @property
+    def evaluation(self) -> Evaluation:
+        """Every computed value and array range."""
+        return self.recalculated.evaluation
+
+    @property
+    def workbook(self) -> Workbook:
+        """The filled template as it was calculated."""
+        return self.recalculated.workbook
 
     @property
     def xlsx(self) -> bytes:
@@ -162,42 +173,6 @@ class Built:
         min_col, min_row, max_col, max_row = range_boundaries(ref)
         return [[self.cell((place.sheet, f"{get_column_letter(c)}{r}")) for c in range(min_col, max_col + 1)]
                 for r in range(min_row, max_row + 1)]
-
-
-def _formula_text(wb: Any, key: Key) -> str:
-    value = wb[key[0]][key[1]].value
-    return value.text if isinstance(value, ArrayFormula) else str(value)
-
-
-def _apply_spills(wb: Any, ev: Evaluation) -> None:
-    """Store each spill as an array formula over its range, with the range's old values cleared."""
-    for key in ev.cleared:
-        wb[key[0]][key[1]].value = None
-    for (sheet, anchor), ref in ev.arrays.items():
-        ws = wb[sheet]
-        text = _formula_text(wb, (sheet, anchor))
-        min_col, min_row, max_col, max_row = range_boundaries(ref)
-        for (row, col), cell in list(ws._cells.items()):  # openpyxl's cell store
-            if min_row <= row <= max_row and min_col <= col <= max_col and cell.coordinate != anchor:
-                cell.value = None
-        ws[anchor] = ArrayFormula(ref, text)
-
-
-def _calls_ours(text: str, names: set[str]) -> bool:
-    """Whether a formula calls an xl-var function (only ``calls_ours`` is used: every name counts as known)."""
-    return prepare(text, names, names, lambda sheet, cell: None).calls_ours
-
-
-def _spilling(wb: Any, pkg: Package) -> set[Key]:
-    """Array formulas that spill to fit their result: Excel 365 dynamic arrays, and in a template
-    every array formula calling an xl-var function (an openpyxl save drops the dynamic flag)."""
-    names = set(xl_functions())
-    found, _ = formula_kinds(pkg)
-    for ws in wb.worksheets:
-        for cell in list(getattr(ws, "_cells", {}).values()):  # openpyxl's cell store
-            if isinstance(cell.value, ArrayFormula) and _calls_ours(cell.value.text or "", names):
-                found.add((ws.title, cell.coordinate))
-    return found
 
 
 def _check_results(ev: Evaluation, places: dict[str, Place], source: Path) -> None:
@@ -284,42 +259,43 @@ def build(template: Path, returns: Path, weights: Path, charts: bool = True, *, 
     template's derivatives page (without one, its sheets are left out).
     """
     from xl_var_cli.charts import CHART_SHEET, add_charts, add_pnl_data, add_stress_chart
+    from xl_var_cli.workbook.pipeline import recalculate
 
     data = read_returns(returns, prices=prices, missing=missing)
     with prices_hint(str(returns)):
         clean_returns(data.values)
     given = read_weights(weights, data.assets)
     w, units = given.values, Units.of(given)
-    pkg = read_package(template)
-    wb = load_workbook(pkg)
-    places = find(wb, template)
-    _book(wb, places, template, returns, data.assets, book)
-    unit = _scale(wb, places, units, w, value)
-    pnl = data.values @ w / unit
-    fill_inputs(wb, places, template, data.values, data.assets, data.dates, w, pnl)
-    pnl_data = add_pnl_data(wb, pnl) if charts else {}
-    ev = evaluate(wb, _spilling(wb, pkg), cached_value(pkg), portable=read_marks(pkg))
-    _check_results(ev, places, returns)
-    _apply_spills(wb, ev)
-    _format_results(wb, places, ev, units)
-    if charts:
-        confidence = wb[places["Confidence"].sheet][places["Confidence"].anchor].value \
-            if "Confidence" in places else None
-        label = f"{confidence:.0%}" if isinstance(confidence, int | float) else ""
-        component_format = money_format(units) if units.money else "0.0%"
-        add_charts(wb, places, ev.arrays, ev.values, pnl_data, data.assets, label, component_format)
-        if book is not None and "StressLosses" in places:
-            add_stress_chart(wb, places, ev.arrays, "#,##0")
-    wb.active = 0
-    buf = io.BytesIO()
-    wb.save(buf)
-    saved = package_from_bytes(buf.getvalue(), template)
-    package, _ = write_values(saved, ev)
+    places: dict[str, Place] = {}
+    pnl_data: dict[str, str] = {}
+
+    def fill(wb: Workbook) -> None:
+        places.update(find(wb, template))
+        _book(wb, places, template, returns, data.assets, book)
+        unit = _scale(wb, places, units, w, value)
+        pnl = data.values @ w / unit
+        fill_inputs(wb, places, template, data.values, data.assets, data.dates, w, pnl)
+        pnl_data.update(add_pnl_data(wb, pnl) if charts else {})
+
+    def finish(wb: Workbook, ev: Evaluation) -> None:
+        _check_results(ev, places, returns)
+        _format_results(wb, places, ev, units)
+        if charts:
+            confidence = wb[places["Confidence"].sheet][places["Confidence"].anchor].value \
+                if "Confidence" in places else None
+            label = f"{confidence:.0%}" if isinstance(confidence, int | float) else ""
+            component_format = money_format(units) if units.money else "0.0%"
+            add_charts(wb, places, ev.arrays, ev.values, pnl_data, data.assets, label, component_format)
+            if book is not None and "StressLosses" in places:
+                add_stress_chart(wb, places, ev.arrays, "#,##0")
+        wb.active = 0
+
+    done = recalculate(read_package(template), fill=fill, finish=finish, our_arrays_spill=True)
     inputs = (*INPUT_NAMES, "Assets", "PnL", "Positions", "Market", "Surface", "MarginScenarios")
     results = {places[name].sheet for name in _CHECKED if name in places and name not in inputs}
     data_sheets = [places[n].sheet for n in inputs if n in places] + [CHART_SHEET]
-    hide = tuple(dict.fromkeys(s for s in data_sheets if s not in results and s in wb.sheetnames))
-    return Built(package, ev, places, hide, wb, units)
+    hide = tuple(dict.fromkeys(s for s in data_sheets if s not in results and s in done.workbook.sheetnames))
+    return Built(done, places, hide, units)
 
 
 def export_pdf(built: Built, name: str) -> bytes:
@@ -329,7 +305,7 @@ def export_pdf(built: Built, name: str) -> bytes:
     """
     from xl_var_cli.libreoffice import convert
 
-    snapshot = values_only(built.package, hide=built.hide_in_print)
+    snapshot = built.recalculated.snapshot(hide=built.hide_in_print)
     with tempfile.TemporaryDirectory(prefix="xlvar-pdf-") as tmp:
         src = Path(tmp) / f"{Path(name).stem}.xlsx"
         src.write_bytes(snapshot)

@@ -13,7 +13,7 @@ from xlvar_books import run_cli
 
 from workbooks import SAMPLE_RETURNS, SAMPLE_WEIGHTS, TEMPLATES
 from xl_var_cli.main import main
-from xl_var_cli.safexml import LIMITS
+from xl_var_cli.workbook.package import LIMITS
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ import openpyxl
 import pytest
 from xlvar_books import risk_book
 
-from xl_var_cli.safexml import read_package
+from xl_var_cli.workbook.package import read_package
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
 

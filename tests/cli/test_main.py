@@ -58,9 +58,9 @@ def test_help_has_no_restructuredtext_markup(argv: list[str], capsys: pytest.Cap
 
 
 def test_plain_text() -> None:
-    assert plain_text("``xl-var refresh``: see :mod:`xl_var_cli.spillmarks`, :class:`~xl_var_cli.errors.CliError`"
-                      "\n\nRun::\n\n    xl-var demo\n") == \
-        "xl-var refresh: see xl_var_cli.spillmarks, CliError\n\nRun:\n\n    xl-var demo\n"
+    assert plain_text("``xl-var refresh``: see :mod:`xl_var_cli.workbook.portable_arrays`, "
+                      ":class:`~xl_var_cli.errors.CliError`\n\nRun::\n\n    xl-var demo\n") == \
+        "xl-var refresh: see xl_var_cli.workbook.portable_arrays, CliError\n\nRun:\n\n    xl-var demo\n"
 
 
 def test_an_unknown_command_or_option_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

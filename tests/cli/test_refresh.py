@@ -22,8 +22,8 @@ from xlvar_books import rezip, risk_book, sample
 
 import xl_var as xv
 from xl_var_cli.main import main
-from xl_var_cli.safexml import read_package
-from xl_var_cli.spillmarks import Mark, read_marks
+from xl_var_cli.workbook.package import read_package
+from xl_var_cli.workbook.portable_arrays import Mark, read_marks
 
 SHEET = "Risk Calc"
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,7 +151,7 @@ def test_spill_shrinks_when_data_shrink(refreshed: dict, tmp_path: Path) -> None
 def test_failure_leaves_the_input_byte_for_byte(refreshed: dict, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    import xl_var_cli.sheetpatch as sheetpatch
+    import xl_var_cli.workbook.pipeline as pipeline
 
     book = tmp_path / "book.xlsx"
     book.write_bytes(refreshed["before"])
@@ -159,7 +159,7 @@ def test_failure_leaves_the_input_byte_for_byte(refreshed: dict, tmp_path: Path,
     def broken(*args: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(sheetpatch, "write_values", broken)
+    monkeypatch.setattr(pipeline, "write_values", broken)
     assert main(["refresh", str(book)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "book.xlsx" in err and "disk on fire" in err
@@ -180,7 +180,7 @@ def test_values_only_needs_an_output(refreshed: dict, tmp_path: Path) -> None:
 
 
 def test_formula_text_for_the_engine() -> None:
-    from xl_var_cli.formula_text import BLANK, prepare
+    from xl_var_cli.workbook.formula_text import BLANK, rewrite
 
     ours, known = {"AGGVAR", "STRESSCORR"}, {"AGGVAR", "STRESSCORR", "SUM", "IF"}
     spills = {("My Sheet", "C4"): "C4:H9", (None, "B3"): "B3:D5"}
@@ -189,21 +189,22 @@ def test_formula_text_for_the_engine() -> None:
         return spills.get((sheet, cell))
 
     blank = f'"{BLANK}"'
-    assert prepare('=AGGVAR(A1:B2, C1:C3, , ,"x")', ours, known, look).text == \
+    assert rewrite('=AGGVAR(A1:B2, C1:C3, , ,"x")', ours, known, look).text == \
         f'=AGGVAR(A1:B2, C1:C3, {blank}, {blank},"x")'
-    assert prepare("=[1]!AGGVAR(A1,)", ours, known, look).text == f"=AGGVAR(A1,{blank})"
-    assert prepare("=_xludf.AGGVAR(A1)+'C:\\x\\xl_var.xlam'!AGGVAR(A2)", ours, known, look).text == \
+    assert rewrite("=[1]!AGGVAR(A1,)", ours, known, look).text == f"=AGGVAR(A1,{blank})"
+    assert rewrite("=_xludf.AGGVAR(A1)+'C:\\x\\xl_var.xlam'!AGGVAR(A2)", ours, known, look).text == \
         "=AGGVAR(A1)+AGGVAR(A2)"
-    assert prepare("=IF(A1,,)", ours, known, look).text == "=IF(A1,,)"  # Excel's own blanks untouched
-    assert prepare("=AGGVAR()", ours, known, look).text == "=AGGVAR()"
-    assert prepare("=SUM(_xlfn.ANCHORARRAY('My Sheet'!$C$4))", ours, known, look).text == "=SUM('My Sheet'!C4:H9)"
-    assert prepare("=SUM(B3#)", ours, known, look).text == "=SUM(B3:D5)"
-    other = prepare("=FOO(A1)+[2]Book!A1", ours, known, look)
+    assert rewrite("=IF(A1,,)", ours, known, look).text == "=IF(A1,,)"  # Excel's own blanks untouched
+    assert rewrite("=AGGVAR()", ours, known, look).text == "=AGGVAR()"
+    assert rewrite("=SUM(_xlfn.ANCHORARRAY('My Sheet'!$C$4))", ours, known, look).text == "=SUM('My Sheet'!C4:H9)"
+    assert rewrite("=SUM(B3#)", ours, known, look).text == "=SUM(B3:D5)"
+    other = rewrite("=FOO(A1)+[2]Book!A1", ours, known, look)
     assert other.unknown_functions == ("FOO",) and other.external
 
 
 def test_a_dynamic_array_blocked_by_a_cell_gives_spill_error(tmp_path: Path) -> None:
-    from xl_var_cli.formula_engine import ErrorValue, evaluate
+    from xl_var_cli.workbook.cells import ErrorValue
+    from xl_var_cli.workbook.engine import evaluate
 
     r, w, _ = risk_book(tmp_path / "b.xlsx", rows=150)
     wb = openpyxl.load_workbook(tmp_path / "b.xlsx")
@@ -259,10 +260,10 @@ def test_awkward_sheet_names_and_array_constants(tmp_path: Path) -> None:
 
 def test_refreshed_package_is_the_file_it_writes(refreshed: dict) -> None:
     # write_values hands on the package it built; its parts must be exactly what its bytes unzip to.
-    from xl_var_cli.refresh import refresh_package
-    from xl_var_cli.safexml import package_from_bytes, read_package
+    from xl_var_cli.workbook.package import package_from_bytes
+    from xl_var_cli.workbook.pipeline import recalculate
 
-    new, _, _ = refresh_package(read_package(refreshed["src"]))
+    new = recalculate(read_package(refreshed["src"])).package
     again = package_from_bytes(new.raw, refreshed["out"])
     assert again.parts == new.parts and again.workbook_part == new.workbook_part
     written = package_from_bytes(refreshed["out"].read_bytes(), refreshed["out"])
@@ -270,12 +271,12 @@ def test_refreshed_package_is_the_file_it_writes(refreshed: dict) -> None:
 
 
 def test_only_a_call_of_an_xl_var_function_counts_as_one() -> None:
-    from xl_var_cli.formula_text import prepare
+    from xl_var_cli.workbook.formula_text import rewrite
 
     ours = {"RETURNS", "AGGVAR"}
 
     def calls(text: str) -> bool:
-        return prepare(text, ours, ours | {"SUM", "XLVAR_RETURNS"}, lambda sheet, cell: None).calls_ours
+        return rewrite(text, ours, ours | {"SUM", "XLVAR_RETURNS"}, lambda sheet, cell: None).calls_ours
 
     assert calls("=RETURNS(A1:B3)") and calls("=1+_xludf.AGGVAR(A1, B1)") and calls("=SUM([1]!AGGVAR(A1))")
     assert not calls("=Returns!A2") and not calls("=SUM('Returns'!A1:A3)") and not calls("=XLVAR_RETURNS(A1)")
@@ -393,7 +394,8 @@ def test_unread_parts_are_copied_compressed(tmp_path: Path) -> None:
 
 def test_excel_legacy_semantics_and_no_python_text(tmp_path: Path) -> None:
     """Implicit intersection, INDEX with 0, complex results, Excel 365 arrays kept whole (issue 12)."""
-    from xl_var_cli.formula_engine import ErrorValue, evaluate
+    from xl_var_cli.workbook.cells import ErrorValue
+    from xl_var_cli.workbook.engine import evaluate
 
     wb = openpyxl.Workbook()
     ws = wb.active

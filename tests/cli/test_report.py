@@ -29,8 +29,8 @@ from workbooks import (
 from xl_var_cli.charts import margin_axes
 from xl_var_cli.datafiles import read_book, read_returns
 from xl_var_cli.main import main
-from xl_var_cli.safexml import read_package
-from xl_var_cli.spillmarks import Mark, read_marks
+from xl_var_cli.workbook.package import read_package
+from xl_var_cli.workbook.portable_arrays import Mark, read_marks
 
 sys.path.insert(0, str(TEMPLATES))
 import make_template

@@ -77,8 +77,8 @@ def test_every_function_is_called(formulas):
 
 
 def test_spills_are_stored_portably_and_marked_dynamic():
-    from xl_var_cli.safexml import read_package
-    from xl_var_cli.spillmarks import Mark, read_marks
+    from xl_var_cli.workbook.package import read_package
+    from xl_var_cli.workbook.portable_arrays import Mark, read_marks
 
     marks = read_marks(read_package(DEMO))
     for anchor, ref in {"A26": "A26:E33", "G27": "G27:G32", "A40": "A40:F45", "H40": "H40:M45",

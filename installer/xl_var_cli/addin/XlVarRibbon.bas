@@ -23,7 +23,7 @@ Private NextTick As Date
 ' other cells, and a hidden name over the range, "_xlvar_spill_N" (a dynamic array) or
 ' "_xlvar_array_N" (a Ctrl+Shift+Enter array). MakeLive turns each back into a live array
 ' formula when such a workbook opens (XlVarEvents relays Excel's WorkbookOpen event; OnRibbonLoad
-' starts it when the add-in loads). The prefixes must match xl_var_cli.spillmarks.
+' starts it when the add-in loads). The prefixes must match xl_var_cli.workbook.portable_arrays.
 Private Const SPILL_PREFIX As String = "_xlvar_spill_"
 Private Const ARRAY_PREFIX As String = "_xlvar_array_"
 Private Events As XlVarEvents

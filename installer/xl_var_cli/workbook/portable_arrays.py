@@ -14,7 +14,7 @@ refresh`` stores an array formula that calls an xl-var function *portably*:
       _xlvar_array_N   a fixed-size (Ctrl+Shift+Enter) array formula over the range
 
 Every application then shows the numbers. Excel with the add-in turns the ranges back into
-live array formulas when the workbook opens (``MakeLive`` in ``addin/XlVarRibbon.bas``,
+live array formulas when the workbook opens (``MakeLive`` in ``xl_var_cli/addin/XlVarRibbon.bas``,
 which uses the same prefixes, :data:`SPILL_PREFIX` and :data:`ARRAY_PREFIX`), and the next
 refresh reads the names back (:func:`read_marks`), so the spill keeps its meaning there too.
 """
@@ -26,16 +26,15 @@ from typing import NamedTuple
 
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter, quote_sheetname, range_to_tuple
 
-from xl_var_cli.safexml import Package
-from xl_var_cli.xmlspans import attrs_xml, insert_after, scan, splice, text_xml
+from xl_var_cli.workbook.cells import Key
+from xl_var_cli.workbook.package import Package
+from xl_var_cli.workbook.xmlspans import attrs_xml, insert_after, scan, splice, text_xml
 
 __all__ = ["ARRAY_PREFIX", "SPILL_PREFIX", "Mark", "read_marks", "with_marks"]
 
 SPILL_PREFIX = "_xlvar_spill_"
 ARRAY_PREFIX = "_xlvar_array_"
 _NAMES_AFTER = ("externalReferences", "functionGroups", "sheets")  # CT_Workbook's order before definedNames
-
-Key = tuple[str, str]
 
 
 class Mark(NamedTuple):

@@ -16,9 +16,9 @@ from xlvar_books import rezip, risk_book
 
 import xl_var as xv
 from xl_var_cli.main import main
-from xl_var_cli.safexml import package_from_bytes, read_package
-from xl_var_cli.sheetpatch import values_only
-from xl_var_cli.spillmarks import ARRAY_PREFIX, SPILL_PREFIX, Mark, read_marks, with_marks
+from xl_var_cli.workbook.package import package_from_bytes, read_package
+from xl_var_cli.workbook.portable_arrays import ARRAY_PREFIX, SPILL_PREFIX, Mark, read_marks, with_marks
+from xl_var_cli.workbook.sheet_xml import values_only
 
 _BOOK = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
          b'<x:workbook xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'

@@ -4,11 +4,11 @@ openpyxl cannot store a cached value next to a formula, so the values go into th
 worksheet XML directly: each formula cell gets its ``<v>`` (``t="str"``/``"b"``/``"e"``
 for text, logical and error results), each cell of a spill range gets its value, array
 formulas of xl-var functions become portable (a plain formula at the anchor and a hidden
-name over the range, :mod:`xl_var_cli.spillmarks`), other array formulas get their new
+name over the range, :mod:`xl_var_cli.workbook.portable_arrays`), other array formulas get their new
 range (dynamic arrays also their ``cm`` cell-metadata flag, with the metadata part Excel
 expects), and ``calcPr`` is set so that Excel shows the stored values on open instead of
 recalculating without the add-in. Every other byte of every part, and every other part,
-is copied unchanged (see :mod:`xl_var_cli.xmlspans`).
+is copied unchanged (see :mod:`xl_var_cli.workbook.xmlspans`).
 
 :func:`values_only` turns a package into a snapshot without formulas (for printing, and
 for readers that should see the numbers only).
@@ -21,7 +21,7 @@ import functools
 import posixpath
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openpyxl.utils.cell import (
     column_index_from_string,
@@ -30,10 +30,13 @@ from openpyxl.utils.cell import (
     range_boundaries,
 )
 
-from xl_var_cli.formula_engine import ErrorValue, Evaluation, Key
-from xl_var_cli.safexml import NS, Package, repack
-from xl_var_cli.spillmarks import Mark, read_marks, with_marks
-from xl_var_cli.xmlspans import Span, attrs_xml, insert_after, scan, splice, text_xml
+from xl_var_cli.workbook.cells import ErrorValue, Key
+from xl_var_cli.workbook.package import NS, Package, repack
+from xl_var_cli.workbook.portable_arrays import Mark, with_marks
+from xl_var_cli.workbook.xmlspans import Span, attrs_xml, insert_after, scan, splice, text_xml
+
+if TYPE_CHECKING:
+    from xl_var_cli.workbook.engine import Evaluation
 
 __all__ = ["CURRENT_CALC_ID", "cached_value", "formula_kinds", "sheet_parts", "values_only", "write_values"]
 
@@ -178,6 +181,7 @@ class _CellEdit:
 
 
 def _formula_xml(sheet: _Sheet, prefix: str, f: Span, edit: _CellEdit) -> bytes:
+    drop: tuple[str, ...]
     if edit.plain:  # the anchor of a portable array: an array formula loses its array attributes
         if "t" not in f.attrs:
             return sheet.data[f.start:f.end]
@@ -373,14 +377,18 @@ def _find_xldapr(data: bytes) -> str | None:
 
 
 # ----------------------------------------------------------------------------- packages
-def write_values(pkg: Package, ev: Evaluation) -> tuple[Package, list[str]]:
+def write_values(pkg: Package, ev: Evaluation, stored: Mapping[Key, Mark]) -> tuple[Package, list[str]]:
     """The package with ``ev``'s values stored as formula results (its ``raw`` is the new file's bytes);
-    also a list of notes for the user."""
+    also a list of notes for the user.
+
+    ``stored`` are the portable arrays the workbook recorded before it was recalculated
+    (:func:`~xl_var_cli.workbook.portable_arrays.read_marks`): those of cells left as stored keep theirs.
+    """
     parts = dict(pkg.parts)
     notes: list[str] = []
     by_sheet: dict[str, dict[str, _CellEdit]] = {}
     marks = {key: Mark(ref, key in ev.dynamic) for key, ref in ev.arrays.items() if key in ev.ours}
-    marks |= {key: mark for key, mark in read_marks(pkg).items() if key in ev.skipped}  # left as stored
+    marks |= {key: mark for key, mark in stored.items() if key in ev.skipped}  # left as stored
     cm = None
     if ev.dynamic - marks.keys():
         cm = _dynamic_cm(parts, pkg.workbook_part, pkg.rels(pkg.workbook_part))

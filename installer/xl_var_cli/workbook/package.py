@@ -48,6 +48,7 @@ NS = {
     "ct": "http://schemas.openxmlformats.org/package/2006/content-types",
 }
 _OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+_VBA_PROJECT = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted OOXML and legacy .xls are OLE2 files
 _XML_PARTS = (".xml", ".rels", ".vml")  # inflated and checked; every other part stays compressed
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, then (at offset 26) name and extra field lengths
@@ -95,6 +96,10 @@ class Package:
                 continue
             out[rel.get("Id", "")] = (rel.get("Type", ""), resolve_target(folder, rel.get("Target", "")))
         return out
+
+    def has_macros(self) -> bool:
+        """Whether the workbook has a VBA project (an .xlsm's macros)."""
+        return any(kind == _VBA_PROJECT for kind, _ in self.rels(self.workbook_part).values())
 
     def checked_zip(self) -> bytes:
         """The package as a zip of its checked XML parts, every other part empty: what a reader such
@@ -250,7 +255,9 @@ def _copy_compressed(pkg: Package, info: zipfile.ZipInfo, zout: zipfile.ZipFile)
         dest.write(data)
     entry.compress_type, entry.CRC, entry.file_size = info.compress_type, info.CRC, info.file_size
     entry.flag_bits |= info.flag_bits & 0x06  # compression options (deflate level, LZMA end marker)
-    end = zout.fp.tell()
-    zout.fp.seek(entry.header_offset)
-    zout.fp.write(entry.FileHeader(zip64))
-    zout.fp.seek(end)
+    fp = zout.fp
+    assert fp is not None  # open for writing
+    end = fp.tell()
+    fp.seek(entry.header_offset)
+    fp.write(entry.FileHeader(zip64))
+    fp.seek(end)

@@ -14,11 +14,13 @@ cross-sheet references and named ranges; what it lacks is done here:
   table becomes a dynamic array, as it would when typed into Excel 365.
 * **Excel-shaped arguments.** xl-var functions receive what xlwings would hand them:
   lists of rows, a single cell as a scalar, blanks as ``None``, errors as ``"#N/A"``
-  strings, dates as :class:`datetime.datetime`, and ``None`` for an omitted argument.
+  strings, dates as :class:`datetime.datetime`, and ``None`` for an omitted argument
+  (:mod:`xl_var_cli.workbook.values` converts values at each border).
 * **Excel's legacy semantics.** A plain (non-array) formula whose result is an array shows
-  one value, by Excel's implicit intersection (:func:`_single`); ``INDEX`` with row or
-  column 0 gives the whole column or row; a complex number (a negative number to a
-  fractional power) is ``#NUM!``.
+  one value, by Excel's implicit intersection
+  (:func:`~xl_var_cli.workbook.values.implicit_intersection`); ``INDEX`` with row or column 0
+  gives the whole column or row; a complex number (a negative number to a fractional power)
+  is ``#NUM!``.
 * **What cannot be calculated** (functions ``formulas`` lacks, links to other workbooks,
   circular references, results that are no Excel value) is left as the workbook last
   stored it and listed, never guessed and never written as Python's text for an object.
@@ -29,8 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import importlib
-import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,42 +41,30 @@ import schedula as sh
 from formulas.functions import Array, wrap_func, wrap_impure_func
 from formulas.functions.look import xindex
 from formulas.ranges import Ranges
-from formulas.tokens.operand import Error, XlError
-from openpyxl.utils.cell import get_column_letter, range_boundaries
-from openpyxl.utils.datetime import to_excel
+from formulas.tokens.operand import XlError
+from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xl_var_cli.formula_text import BLANK, Prepared, prepare, references, split_ref
+from xl_var_cli.workbook.cells import ErrorValue, Key, cells_of, coord, keys_of
+from xl_var_cli.workbook.formula_text import Rewritten, references, rewrite, split_ref
+from xl_var_cli.workbook.portable_arrays import Mark
+from xl_var_cli.workbook.values import (
+    Area,
+    NotExcel,
+    engine_value,
+    file_value,
+    implicit_intersection,
+    udf_argument,
+    udf_result,
+)
 
-__all__ = ["ErrorValue", "Evaluation", "Key", "evaluate", "xl_functions"]
-
-Key = tuple[str, str]
-"""A cell: (sheet title, "A1")."""
+__all__ = ["Evaluation", "evaluate", "xl_functions"]
 
 _BOOK = "XLVAR.XLSX"
 _MAX_ROW, _MAX_COL = 1_048_576, 16_384
 _MAX_PASSES = 4
-
-
-class ErrorValue(str):
-    """An Excel error value (``#N/A``, ``#DIV/0!``, ``#SPILL!``...), as opposed to text."""
-
-
-class _NotExcel(Exception):
-    """A result that is no Excel value (a Python object the engine let through)."""
-
-
-class _ExcelDate(float):
-    """A date as Excel computes with it (a serial number) that still knows it is a date."""
-
-    date: dt.datetime
-
-    def __new__(cls, serial: float, date: dt.datetime) -> _ExcelDate:
-        obj = super().__new__(cls, serial)
-        obj.date = date
-        return obj
 
 
 @dataclass(frozen=True)
@@ -117,57 +106,6 @@ def xl_functions() -> dict[str, Callable[..., Any]]:
     return {name: getattr(module, name) for name in module.__all__}
 
 
-# ----------------------------------------------------------------------------- values in and out
-def _excel_scalar(x: Any) -> Any:
-    """One cell of a ``formulas`` array as xlwings would deliver it."""
-    if x is sh.EMPTY or (isinstance(x, str) and x == BLANK):
-        return None
-    if isinstance(x, _ExcelDate):
-        return x.date
-    if isinstance(x, XlError):
-        return str(x)
-    if isinstance(x, np.generic):
-        return x.item()
-    return x
-
-
-def _excel_arg(v: Any) -> Any:
-    if isinstance(v, np.ndarray):
-        rows = [[_excel_scalar(x) for x in row] for row in np.atleast_2d(v).tolist()]
-        return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
-    return _excel_scalar(v)
-
-
-def _model_scalar(x: Any, epoch: dt.datetime) -> Any:
-    """A cell value (stored, cached or returned by an xl-var function) as the engine holds it."""
-    if x is None:
-        return ""
-    if isinstance(x, ErrorValue):
-        return Error.errors.get(str(x), Error.errors["#VALUE!"])
-    if isinstance(x, dt.datetime | dt.date):
-        stamp = x if isinstance(x, dt.datetime) else dt.datetime.combine(x, dt.time())
-        return _ExcelDate(to_excel(stamp, epoch), stamp)
-    if isinstance(x, float) and not math.isfinite(x):
-        return Error.errors["#NUM!"]
-    return x
-
-
-def _as_cell_result(out: Any, epoch: dt.datetime) -> Any:
-    """An xl-var function's return value as ``formulas`` expects it (a 2-D Array for a table)."""
-    if isinstance(out, np.ndarray) or (isinstance(out, list | tuple) and out):
-        rows = [r if isinstance(r, list | tuple | np.ndarray) else [r] for r in out]
-        if len(rows) == 1 and len(rows[0]) == 1:
-            return _model_scalar(rows[0][0], epoch)
-        width = max(len(r) for r in rows)
-        grid = np.empty((len(rows), width), dtype=object)
-        grid[:] = ""
-        for i, row in enumerate(rows):
-            for j, x in enumerate(row):
-                grid[i, j] = _model_scalar(x.item() if isinstance(x, np.generic) else x, epoch)
-        return grid.view(Array)
-    return _model_scalar(out, epoch)
-
-
 def _whole(number: Any, size: int, vertical: bool) -> Any:
     """INDEX's row/column number 0 (or omitted) as the array 1..size that selects the whole column/row."""
     value = number.value if isinstance(number, Ranges) else number
@@ -199,73 +137,10 @@ def _register(epoch: dt.datetime) -> set[str]:
     for name, fn in xl_functions().items():
 
         def call(*args: Any, _fn: Callable[..., Any] = fn) -> Any:
-            return _as_cell_result(_fn(*(_excel_arg(a) for a in args)), epoch)
+            return udf_result(_fn(*(udf_argument(a) for a in args)), epoch)
 
         table[name] = wrap_func(functools.update_wrapper(call, fn))
     return set(xl_functions())
-
-
-def _python_value(x: Any) -> Any:
-    """A computed cell as a plain Python value for the file.
-
-    Raises
-    ------
-    _NotExcel
-        For an object that is no Excel value (it must not reach the file as its Python text).
-    """
-    if isinstance(x, Ranges):  # a reference as a cell's value (INDEX of references): its one cell
-        if x.is_set or np.shape(x.value) != (1, 1):
-            raise _NotExcel("a range")
-        x = x.value[0, 0]
-    if x is sh.EMPTY:
-        return 0.0
-    if isinstance(x, XlError):
-        return ErrorValue(str(x))
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, bool):
-        return x
-    if isinstance(x, complex):  # a real operation outside the reals, e.g. (-8)^(1/3): Excel says #NUM!
-        return ErrorValue("#NUM!")
-    if isinstance(x, int | float):
-        return float(x) if math.isfinite(x) else ErrorValue("#NUM!")
-    if isinstance(x, dt.datetime | dt.date):
-        return float(to_excel(x))
-    if isinstance(x, str):
-        return str(x)
-    raise _NotExcel(f"a Python {type(x).__name__}")
-
-
-Area = tuple[int, int, int, int]
-"""min column, min row, max column, max row (1-based)."""
-
-
-def _single(result: Any, row: int, col: int, areas: Sequence[Area]) -> Any:
-    """The one value a legacy (non-array) formula shows for an array result: implicit intersection.
-
-    Excel intersects a reference with the formula's own row (a one-column reference) or column
-    (a one-row reference); a formula's array result computed element by element from a
-    reference (``=LOWER(A1:A9)``, ``=C7+G7:J7``) sits where that reference does. Outside it, or
-    for a reference of several rows and columns, the value is ``#VALUE!``. An array of no
-    position (an array constant) shows its first element. Reference: Microsoft, "Implicit
-    intersection operator: @" (support.microsoft.com).
-    """
-    if isinstance(result, Ranges):
-        if result.is_set:
-            return Error.errors["#VALUE!"]
-        r = result.ranges[0]
-        grid = np.atleast_2d(np.asarray(result.value, dtype=object))
-        area: Area | None = (int(r["n1"]), int(r["r1"]), int(r["n2"]), int(r["r2"]))
-    else:
-        grid = np.atleast_2d(np.asarray(getattr(result, "value", result), dtype=object))
-        area = next((a for a in areas if (a[3] - a[1] + 1, a[2] - a[0] + 1) == grid.shape), None)
-    if grid.shape == (1, 1) or area is None or grid.ndim != 2:
-        return grid.flat[0]
-    i, j = (row - area[1] if grid.shape[0] > 1 else 0), (col - area[0] if grid.shape[1] > 1 else 0)
-    if min(grid.shape) > 1 or not (0 <= i < grid.shape[0] and 0 <= j < grid.shape[1]):
-        return Error.errors["#VALUE!"]
-    return grid[i, j]
-
 
 # ----------------------------------------------------------------------------- the book as read
 @dataclass
@@ -284,17 +159,6 @@ class _Book:
         return list(self.formulas.items()) + [(k, text) for k, (text, _) in self.arrays.items()]
 
 
-def _cells_of(ref: str) -> Iterable[tuple[int, int]]:
-    min_col, min_row, max_col, max_row = range_boundaries(ref)
-    for r in range(min_row, max_row + 1):
-        for c in range(min_col, max_col + 1):
-            yield r, c
-
-
-def _coord(row: int, col: int) -> str:
-    return f"{get_column_letter(col)}{row}"
-
-
 def _quoted(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
@@ -308,7 +172,7 @@ def _read_book(wb: Workbook, ours: set[str], cached: Callable[[Key], Any]) -> _B
             continue
         book.order.append(ws.title)
         for (row, col), c in sorted(ws._cells.items()):  # openpyxl's sparse cell store (formulas reads it too)
-            v, key = c.value, (ws.title, _coord(row, col))
+            v, key = c.value, (ws.title, coord(row, col))
             if v is None:
                 continue
             if isinstance(v, DataTableFormula):
@@ -316,16 +180,16 @@ def _read_book(wb: Workbook, ours: set[str], cached: Callable[[Key], Any]) -> _B
                 continue
             text = v.text or "=" if isinstance(v, ArrayFormula) else str(v) if c.data_type == "f" else None
             if text is None:
-                book.constants[key] = _model_scalar(ErrorValue(str(v).upper()) if c.data_type == "e" else v,
+                book.constants[key] = engine_value(ErrorValue(str(v).upper()) if c.data_type == "e" else v,
                                                     wb.epoch)
                 continue
-            prepared = prepare(text, ours, known, lambda sheet, cell: None)
-            reason = _unsupported(prepared)
-            if prepared.calls_ours:
+            rewritten = rewrite(text, ours, known, lambda sheet, cell: None)
+            reason = _unsupported(rewritten)
+            if rewritten.calls_ours:
                 book.ours.add(key)
             if reason:
                 book.skipped[key] = reason
-                book.constants[key] = _model_scalar(cached(key), wb.epoch)
+                book.constants[key] = engine_value(cached(key), wb.epoch)
             elif isinstance(v, ArrayFormula):
                 book.arrays[key] = (text, (v.ref or key[1]).replace("$", ""))
             else:
@@ -340,18 +204,14 @@ def _read_book(wb: Workbook, ours: set[str], cached: Callable[[Key], Any]) -> _B
 
 
 # ----------------------------------------------------------------------------- one pass of the engine
-def _cells(anchor: Key, ref: str) -> Iterable[Key]:
-    return ((anchor[0], _coord(r, c)) for r, c in _cells_of(ref))
-
-
-def _unsupported(prepared: Prepared) -> str:
+def _unsupported(rewritten: Rewritten) -> str:
     """Why the engine cannot calculate a formula ("" when it can)."""
-    if prepared.external:
+    if rewritten.external:
         return "refers to another workbook"
-    if prepared.unknown_functions:
-        return "uses " + ", ".join(prepared.unknown_functions) + ", which the formula engine lacks"
+    if rewritten.unknown_functions:
+        return "uses " + ", ".join(rewritten.unknown_functions) + ", which the formula engine lacks"
     try:
-        formulas.Parser().ast(prepared.text)
+        formulas.Parser().ast(rewritten.text)
     except Exception as exc:  # formulas raises its own error types for syntax it cannot parse
         return f"cannot be parsed ({type(exc).__name__})"
     return ""
@@ -373,10 +233,10 @@ def _blocks(constants: Mapping[Key, Any]) -> Iterable[tuple[str, str, Any]]:
     """
     runs: dict[tuple[str, int], list[list[int]]] = {}
     singles = []
-    for (sheet, coord), value in constants.items():
-        min_col, row, _, _ = range_boundaries(coord)
+    for (sheet, at), value in constants.items():
+        min_col, row, _, _ = range_boundaries(at)
         if isinstance(_constant(value), str) and _constant(value) != value:  # text shown as a formula
-            singles.append((sheet, coord, _constant(value)))
+            singles.append((sheet, at, _constant(value)))
             continue
         cols = runs.setdefault((sheet, row), [])
         if cols and cols[-1][1] == min_col - 1:
@@ -397,13 +257,13 @@ def _blocks(constants: Mapping[Key, Any]) -> Iterable[tuple[str, str, Any]]:
     done += [(sheet, c1, c2, r1, r2) for (sheet, c1, c2), (r1, r2) in open_blocks.items()]
     for sheet, c1, c2, r1, r2 in done:
         if (c1, r1) == (c2, r2):
-            yield sheet, _coord(r1, c1), constants[(sheet, _coord(r1, c1))]
+            yield sheet, coord(r1, c1), constants[(sheet, coord(r1, c1))]
             continue
         grid = np.empty((r2 - r1 + 1, c2 - c1 + 1), dtype=object)
         for r in range(r1, r2 + 1):
             for c in range(c1, c2 + 1):
-                grid[r - r1, c - c1] = constants[(sheet, _coord(r, c))]
-        yield sheet, f"{_coord(r1, c1)}:{_coord(r2, c2)}", grid
+                grid[r - r1, c - c1] = constants[(sheet, coord(r, c))]
+        yield sheet, f"{coord(r1, c1)}:{coord(r2, c2)}", grid
     yield from singles
 
 
@@ -423,16 +283,16 @@ class _Pass:
         def spill_of(sheet: str | None, cell: str, here: str) -> str | None:
             return spills.get((by_upper.get(sheet.upper(), sheet) if sheet else here, cell))
 
-        cover = {c for a, ref in spills.items() for c in _cells(a, ref) if c != a}
+        cover = {c for a, ref in spills.items() for c in keys_of(a, ref) if c != a}
         model: dict[str, Any] = {}
         for sheet, ref, value in _blocks({k: v for k, v in book.constants.items() if k not in cover}):
             model[quoted[sheet] + ref] = value
         for key, text in book.computed():
             if key not in cover:
-                prepared = prepare(text, ours, known, functools.partial(spill_of, here=key[0]), sheets)
-                model[quoted[key[0]] + spills.get(key, key[1])] = prepared.text
+                rewritten = rewrite(text, ours, known, functools.partial(spill_of, here=key[0]), sheets)
+                model[quoted[key[0]] + spills.get(key, key[1])] = rewritten.text
         for name, text in book.names.items():
-            model[f"'[{_BOOK}]'!{name}"] = prepare(text, ours, known, lambda sheet, cell: None, sheets).text
+            model[f"'[{_BOOK}]'!{name}"] = rewrite(text, ours, known, lambda sheet, cell: None, sheets).text
         self.model = formulas.ExcelModel().from_dict(model)
         self.solution = self.model.calculate()
 
@@ -467,7 +327,7 @@ def _spill_ref(anchor: str, shape: tuple[int, int]) -> str | None:
     last_row, last_col = min_row + shape[0] - 1, min_col + shape[1] - 1
     if last_row > _MAX_ROW or last_col > _MAX_COL:
         return None
-    return anchor if shape == (1, 1) else f"{anchor}:{_coord(last_row, last_col)}"
+    return anchor if shape == (1, 1) else f"{anchor}:{coord(last_row, last_col)}"
 
 
 def _position(book: _Book, key: Key) -> tuple[int, int, int]:
@@ -484,11 +344,11 @@ def _place_spills(book: _Book, shapes: Mapping[Key, tuple[int, int]], fixed: Map
     """
     taken = set(book.constants) | set(book.formulas) | set(book.arrays)
     for anchor, fixed_ref in fixed.items():
-        taken.update(_cells(anchor, fixed_ref))
+        taken.update(keys_of(anchor, fixed_ref))
     spills, blocked = dict(fixed), set()
     for anchor in sorted(shapes, key=functools.partial(_position, book)):
         ref = _spill_ref(anchor[1], shapes[anchor])
-        cells = [] if ref is None else [c for c in _cells(anchor, ref) if c != anchor]
+        cells = [] if ref is None else [c for c in keys_of(anchor, ref) if c != anchor]
         if ref is None or taken.intersection(cells):
             if anchor in dynamic:
                 blocked.add(anchor)
@@ -501,7 +361,7 @@ def _place_spills(book: _Book, shapes: Mapping[Key, tuple[int, int]], fixed: Map
 
 def evaluate(wb: Workbook, dynamic: Iterable[Key] = (),
              cached: Callable[[Key], Any] = lambda key: ErrorValue("#N/A"), plain: Iterable[Key] = (),
-             portable: Mapping[Key, tuple[str, bool]] | None = None) -> Evaluation:
+             portable: Mapping[Key, Mark] | None = None, our_arrays_spill: bool = False) -> Evaluation:
     """Calculate every formula of ``wb``.
 
     Parameters
@@ -516,14 +376,19 @@ def evaluate(wb: Workbook, dynamic: Iterable[Key] = (),
     plain : iterable of Key
         Formulas that stay plain formulas even if their result is a table (Excel's shared
         formulas: the file stores them as a group that one array formula would break).
-    portable : mapping of Key to (range, is dynamic), optional
-        Array formulas of xl-var functions stored portably (:mod:`xl_var_cli.spillmarks`): a
-        plain formula at the anchor, values in the rest of the range. They are calculated as
-        the array formulas they stand for.
+    portable : mapping of Key to Mark, optional
+        Array formulas of xl-var functions stored portably
+        (:mod:`xl_var_cli.workbook.portable_arrays`): a plain formula at the anchor, values in
+        the rest of the range. They are calculated as the array formulas they stand for.
+    our_arrays_spill : bool
+        Every array formula calling an xl-var function is a dynamic array too: a workbook saved
+        by openpyxl (the report's templates) has lost the ``cm`` flag that says so.
     """
     ours = _register(wb.epoch)
     book = _read_book(wb, ours, cached)
     dynamic = set(dynamic)
+    if our_arrays_spill:
+        dynamic |= book.ours & book.arrays.keys()
     for key, (ref, is_dynamic) in (portable or {}).items():
         if key in book.formulas and key in book.ours:
             book.arrays[key] = (book.formulas.pop(key), ref)
@@ -532,7 +397,7 @@ def evaluate(wb: Workbook, dynamic: Iterable[Key] = (),
     dynamic = {k for k in dynamic if k in book.arrays}
     fixed = {k: ref for k, (_, ref) in book.arrays.items() if k not in dynamic}
     for k in dynamic:  # an old spill's cells are not constants: the new result decides them
-        for c in _cells(k, book.arrays[k][1]):
+        for c in keys_of(k, book.arrays[k][1]):
             if c != k:
                 book.constants.pop(c, None)
     keep = set(plain)
@@ -552,7 +417,7 @@ def evaluate(wb: Workbook, dynamic: Iterable[Key] = (),
         spills = new_spills
         run = _Pass(book, spills, ours)
     return _collect(book, run, spills, fixed, blocked,
-                    {c for k in dynamic for c in _cells(k, book.arrays[k][1]) if c != k})
+                    {c for k in dynamic for c in keys_of(k, book.arrays[k][1]) if c != k})
 
 
 def _areas(book: _Book, text: str) -> list[Area]:
@@ -584,17 +449,18 @@ def _collect(book: _Book, run: _Pass, spills: dict[Key, str], fixed: Mapping[Key
         ref = spills.get(key, key[1])
         min_col, min_row, _, _ = range_boundaries(ref)
         if key in book.formulas and ref == key[1] and key not in book.ours:  # legacy: implicit intersection
-            block = np.array([[_single(run.full_result(key), min_row, min_col, _areas(book, text))]], dtype=object)
+            shown = implicit_intersection(run.full_result(key), min_row, min_col, _areas(book, text))
+            block = np.array([[shown]], dtype=object)
         try:
-            cells = {(key[0], _coord(r, c)): _python_value(block[r - min_row, c - min_col])
+            cells = {(key[0], coord(r, c)): file_value(block[r - min_row, c - min_col])
                      if r - min_row < block.shape[0] and c - min_col < block.shape[1] else ErrorValue("#N/A")
-                     for r, c in _cells_of(ref)}
-        except _NotExcel as exc:
+                     for r, c in cells_of(ref)}
+        except NotExcel as exc:
             skipped[key] = f"gave {exc}, which is no Excel value"
             continue
         values.update(cells)
     arrays = {k: ref for k, ref in spills.items() if k not in skipped}
-    covered = {c for a, r in arrays.items() for c in _cells(a, r)}
+    covered = {c for a, r in arrays.items() for c in keys_of(a, r)}
     return Evaluation(values=values, arrays=arrays, dynamic=frozenset(k for k in arrays if k not in fixed),
                       cleared=frozenset(old_cover - covered),
                       computed=frozenset(k for k, _ in book.computed() if k not in skipped), skipped=skipped,

@@ -4,7 +4,7 @@ Re-serialising an Office XML part (ElementTree) renames namespace prefixes and d
 declarations that ``mc:Ignorable`` still names, which Excel reports as a damaged file.
 :func:`scan` instead records the byte span of the elements the caller asks for, and
 :func:`splice` replaces byte ranges; every other byte of the part is kept as it was.
-Parts are checked with :mod:`defusedxml` first (:mod:`xl_var_cli.safexml`), so they hold
+Parts are checked with :mod:`defusedxml` first (:mod:`xl_var_cli.workbook.package`), so they hold
 no DTD or entity declarations by the time they are scanned here.
 """
 

@@ -1,7 +1,7 @@
 """Rewrite a cell's formula text into what the ``formulas`` engine evaluates the way Excel does.
 
 The text stored in the workbook is never changed; only the copy handed to the engine is.
-:func:`prepare` tokenizes a formula with openpyxl's Excel tokenizer and
+:func:`rewrite` tokenizes a formula with openpyxl's Excel tokenizer and
 
 * strips the prefixes Excel may store in front of an add-in function
   (``_xludf.AGGVAR``, ``[1]!AGGVAR``, ``'C:\\...\\xl_var.xlam'!AGGVAR``);
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
 
-__all__ = ["BLANK", "Prepared", "prepare", "references", "split_ref"]
+__all__ = ["BLANK", "Rewritten", "references", "rewrite", "split_ref"]
 
 BLANK = "\ue000"
 """A text no cell can hold (Unicode private use), standing for an omitted argument."""
@@ -40,7 +40,7 @@ SpillLookup = Callable[[str | None, str], str | None]
 
 
 @dataclass(frozen=True)
-class Prepared:
+class Rewritten:
     """A formula ready for the engine, and what in it the engine cannot calculate."""
 
     text: str
@@ -92,8 +92,8 @@ def references(text: str) -> tuple[str, ...]:
     return tuple(t.value for t in tokens if t.type == Token.OPERAND and t.subtype == Token.RANGE)
 
 
-def prepare(text: str, ours: Collection[str], known: Collection[str], spills: SpillLookup,
-            sheets: Mapping[str, str] | None = None) -> Prepared:
+def rewrite(text: str, ours: Collection[str], known: Collection[str], spills: SpillLookup,
+            sheets: Mapping[str, str] | None = None) -> Rewritten:
     """Rewrite ``text`` (starting with ``=``) for the engine.
 
     Parameters
@@ -112,7 +112,7 @@ def prepare(text: str, ours: Collection[str], known: Collection[str], spills: Sp
     sheets = sheets or {}
     tokens = _tokens(text)
     if tokens is None:
-        return Prepared(text)
+        return Rewritten(text)
     out: list[str] = []
     unknown: list[str] = []
     external = False
@@ -164,4 +164,4 @@ def prepare(text: str, ours: Collection[str], known: Collection[str], spills: Sp
             out.append(_renamed(tok.value, sheets) if is_range else tok.value)
             last = ""
         i += 1
-    return Prepared("=" + "".join(out), tuple(dict.fromkeys(unknown)), external, calls_ours)
+    return Rewritten("=" + "".join(out), tuple(dict.fromkeys(unknown)), external, calls_ours)

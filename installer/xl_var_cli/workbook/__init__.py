@@ -1,0 +1,21 @@
+"""The headless workbook engine: read an .xlsx package, recalculate it without Excel, write it back.
+
+One entry point, :func:`xl_var_cli.workbook.pipeline.recalculate`, used by ``xl-var refresh``,
+``xl-var report`` and ``xl-var demo``. The modules, from the file inwards:
+
+* :mod:`~xl_var_cli.workbook.package`: the zip package read defensively (zip and XML bombs,
+  encryption, damage refused up front) and written back with unread parts copied compressed;
+* :mod:`~xl_var_cli.workbook.xmlspans`: where elements sit in an XML part, in bytes, so a part
+  is edited without re-serialising it;
+* :mod:`~xl_var_cli.workbook.sheet_xml`: what worksheet parts store (formula kinds, cached
+  values) and computed values written into them;
+* :mod:`~xl_var_cli.workbook.portable_arrays`: xl-var's array results stored so that every
+  spreadsheet application shows them;
+* :mod:`~xl_var_cli.workbook.formula_text`: a formula's text rewritten for the engine;
+* :mod:`~xl_var_cli.workbook.values`: cell values between the file, xl-var's functions and the engine;
+* :mod:`~xl_var_cli.workbook.engine`: every formula calculated (the ``formulas`` package plus
+  xl-var's functions, spills and Excel's legacy semantics);
+* :mod:`~xl_var_cli.workbook.cells`: a cell's key and Excel's error values (light: no engine).
+
+Nothing is imported here: the engine is heavy, and ``cells`` must stay cheap to import.
+"""
