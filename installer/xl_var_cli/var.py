@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         print(table(["method", "VaR", "ES"],
                     [[m, units.amount(x.var), units.amount(x.es)] for m, x in risks.items()]))
     how = f", {_revaluation(data, args.method)} revaluation" if data.book else ""
-    print(f"\nComponent {args.measure.upper()} ({args.method}{how})")
+    print(f"\nComponent {'VaR' if args.measure == 'var' else 'ES'} ({args.method}{how})")
     marginal = units.amount if data.book else (lambda x: f"{x:.2%}")  # per unit of quantity, or per unit weight
     print(table([label, size, "marginal", "component", "% of total"],
                 [[a, data.size(wi), marginal(mg), units.amount(c), f"{pc:.2%}"] for a, wi, mg, c, pc in rows]
