@@ -181,7 +181,7 @@ def test_book_table_with_a_revaluation_lists_the_methods_it_does_not_fit(capsys,
                            revaluation="delta-gamma")
     assert re.search(rf"^ewma\s+delta-gamma\s+{re.escape(f'{res.var:,.2f}')}\s", text, re.MULTILINE)
     assert "not computed: t, modified: revaluation='delta-gamma'" in text
-    assert "Component VAR (ewma, delta-gamma revaluation)" in text and "BTC-31JAN25-100000-C" in text
+    assert "Component VaR (ewma, delta-gamma revaluation)" in text and "BTC-31JAN25-100000-C" in text
     assert main(["var", *BOOK, "--revaluation", "full", "--method", "normal"]) == 2  # the component method refused
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "revaluation='full' reprices the book in scenarios" in err
