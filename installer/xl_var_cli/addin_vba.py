@@ -65,8 +65,10 @@ TEMPLATE = "quickstart_addin_ribbon.xlam"
 TEMPLATE_PROJECT = "myaddin"
 _TEMPLATE_KEPT = ("ThisWorkbook", "Sheet2", "Dictionary")
 
-# Run in a child process so that the stubs and xlwings' Windows decorators never reach this one.
-_WRAPPERS_SCRIPT = """
+#: Python that makes ``xlwings.udfs`` importable off Windows (the COM modules it imports, doing nothing) and
+#: switches xlwings to its Windows decorators, as Excel's "Import Functions" runs them. Run it in a child
+#: process so that the stubs never reach this one; the tests start from the same lines.
+XLWINGS_WINDOWS_STUBS = """
 import io, json, sys, types
 try:
     import pythoncom, pywintypes, win32com.client
@@ -80,6 +82,8 @@ except ImportError:  # not Windows: the names xlwings.udfs imports, doing nothin
 import xlwings
 from xlwings import udfs
 xlwings.func, xlwings.arg, xlwings.ret = udfs.xlfunc, udfs.xlarg, udfs.xlret
+"""
+_WRAPPERS_SCRIPT = XLWINGS_WINDOWS_STUBS + """
 import xl_var_udfs
 buf = io.StringIO()
 udfs.generate_vba_wrapper("xl_var_udfs", xl_var_udfs, buf, types.SimpleNamespace(Name="xl_var.xlam"))

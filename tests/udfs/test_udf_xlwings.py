@@ -16,6 +16,7 @@ import textwrap
 import pytest
 
 import xl_var_udfs as u
+from xl_var_cli.addin_vba import XLWINGS_WINDOWS_STUBS
 
 NAMES = ["AGGES", "AGGVAR", "BOOKGREEKS", "COMPONENTVAR", "CORRMATRIX", "DGVAR", "IMPLIEDVOL", "INCREMENTALVAR",
          "MARGINALVAR", "MARGINGRID", "OPTIONGREEKS", "OPTIONPRICE", "PORTMARGIN", "PORTVOL", "RETURNS", "STRESSCORR",
@@ -30,18 +31,8 @@ open option optional or paramarray preserve print private public put raiseevent 
 select set single static step stop string sub then to true type typeof until variant wend while width with
 withevents write xor""".split())
 
-SCRIPT = textwrap.dedent(
+SCRIPT = XLWINGS_WINDOWS_STUBS + textwrap.dedent(
     """
-    import io, json, sys, types
-    for name in ("pythoncom", "pywintypes", "win32com", "win32com.client"):
-        sys.modules[name] = types.ModuleType(name)
-    sys.modules["pythoncom"].CoInitialize = lambda: None
-    sys.modules["pywintypes"].com_error = type("com_error", (Exception,), {})
-    sys.modules["win32com.client"].Dispatch = lambda *a, **k: None
-    sys.modules["win32com"].client = sys.modules["win32com.client"]
-    import xlwings
-    from xlwings import udfs
-    xlwings.func, xlwings.arg, xlwings.ret = udfs.xlfunc, udfs.xlarg, udfs.xlret
     assert "xl_var_udfs" not in sys.modules
     import xl_var_udfs
     out = {"funcs": {}}
