@@ -105,6 +105,7 @@ _NUM_WORDS = re.compile(
 _MISSING = {"raise": (), "drop": ()}  # what a blank or error cell inside the numbers does
 _HINT = '; fix it or set the missing argument to "drop"'
 _COM_ERROR_LOW, _COM_ERROR_HIGH = min(COM_ERRORS), max(COM_ERRORS)
+_ZIP_WIDTH = 6  # from this many columns on, _pack transposes with zip rather than gathering each column
 _POSITION = re.compile(r"\b(?:row (\d+)(?:, column (\d+))?|column (\d+))")
 
 
@@ -204,14 +205,18 @@ def _pack(rows: Sequence[Sequence[Any]], skip: int) -> tuple[FloatArray, list[in
     bad: list[int] = []
     with warnings.catch_warnings():  # numpy's complex numbers pack as their real part, with a warning
         warnings.simplefilter("error", np.exceptions.ComplexWarning)
-        try:  # column by column: zip cuts the label columns off without a slice per row
-            columns = zip(*rows, strict=True)
-            for _ in range(skip):
-                next(columns)
+        try:  # column by column: no slice per row to cut the label columns off
+            columns: Iterator[Sequence[Any]]
+            if width + skip > _ZIP_WIDTH:  # wide: zip transposes in one pass
+                columns = zip(*rows, strict=True)
+                for _ in range(skip):
+                    next(columns)
+            else:  # narrow and tall (a weights or P&L column): one gather per column beats zip's per-row cost
+                columns = (list(map(operator.itemgetter(j), rows)) for j in range(skip, skip + width))
             buf = bytearray().join(itertools.starmap(struct.Struct(f"{n}d").pack, columns))
             out = np.empty((n, width))
             out[...] = np.frombuffer(buf).reshape(width, n).T
-        except (struct.error, ValueError, np.exceptions.ComplexWarning):  # row by row, to find the rows that fail
+        except (struct.error, ValueError, IndexError, np.exceptions.ComplexWarning):  # row by row: find the rows
             pack, filler, buf = struct.Struct(f"{width}d").pack, bytes(8 * width), bytearray()
             for i, row in enumerate(map(operator.itemgetter(slice(skip, None)), rows)):
                 try:
