@@ -8,7 +8,7 @@ import pytest
 import xl_var as xv
 import xl_var_udfs as u
 from xl_var.errors import LooksLikePrices
-from xl_var_udfs import excel
+from xl_var_udfs import arguments
 from xl_var_udfs.excel import ExcelError, read_table
 
 W = [0.35, 0.25, 0.10, 0.10, 0.15, 0.05]
@@ -136,7 +136,7 @@ def test_tickers_over_prices_are_ambiguous():
     ("99%%", "#VALUE! horizon: '99%%' has 2 percent signs"),
 ])
 def test_number_text_that_reads_two_ways_is_refused(text, says):
-    assert _line(excel.opt_horizon, text).startswith(says)
+    assert _line(arguments.opt_horizon, text).startswith(says)
 
 
 def test_number_text_in_functions(sample_returns):

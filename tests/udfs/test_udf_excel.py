@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from xl_var import XlVarError
-from xl_var_udfs import excel, guard, logs
+from xl_var_udfs import arguments, cells, excel, guard, logs
 from xl_var_udfs.excel import ExcelError, read_table, read_vector
 
 D = [dt.datetime(2024, 1, d) for d in range(1, 8)]
@@ -115,7 +115,7 @@ def test_only_excel_error_codes_are_errors_not_text_starting_with_a_hash():
     assert says == "#VALUE! returns row 3, column 2 is text ('#tbd'), not a number"
     rng[2][1] = 0.04
     assert read_table(rng, "returns", missing="drop").rows.tolist() == [2, 3, 5]
-    assert excel.opt_text("#tbd", "method", "x") == "#tbd"  # text, not an error value to pass on
+    assert arguments.opt_text("#tbd", "method", "x") == "#tbd"  # text, not an error value to pass on
 
 
 def test_numpy_arrays_and_ragged_rows_are_accepted():
@@ -235,7 +235,7 @@ def test_a_single_cell_is_a_one_entry_vector():
      ("0.39%", 0.0039), (np.float64(0.5), 0.5)],
 )
 def test_numbers_blank_default_percent_text_and_single_cell_ranges(x, expected):
-    assert excel.opt_number(x, "confidence", 0.99) == pytest.approx(expected)
+    assert arguments.opt_number(x, "confidence", 0.99) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(
@@ -249,35 +249,35 @@ def test_numbers_blank_default_percent_text_and_single_cell_ranges(x, expected):
     ],
 )
 def test_bad_numbers(x, says):
-    assert _line(excel.opt_number, x, "confidence", 0.99) == says
+    assert _line(arguments.opt_number, x, "confidence", 0.99) == says
 
 
 def test_text_choice_and_bool_options():
-    assert excel.opt_text(None, "method", "historical") == "historical"
-    assert excel.opt_text(" Normal ", "method", "historical") == "Normal"
-    says = _line(excel.opt_text, 3.0, "method", "historical")
+    assert arguments.opt_text(None, "method", "historical") == "historical"
+    assert arguments.opt_text(" Normal ", "method", "historical") == "Normal"
+    says = _line(arguments.opt_text, 3.0, "method", "historical")
     assert says.startswith('#VALUE! method must be text such as')
-    assert excel.opt_choice("DROP", "missing", {"raise": (), "drop": ()}, "raise") == "drop"
-    assert _line(excel.opt_choice, "skip", "missing", {"raise": (), "drop": ()}, "raise").startswith(
+    assert arguments.opt_choice("DROP", "missing", {"raise": (), "drop": ()}, "raise") == "drop"
+    assert _line(arguments.opt_choice, "skip", "missing", {"raise": (), "drop": ()}, "raise").startswith(
         "#VALUE! missing must be one of 'raise', 'drop'"
     )
     for x, want in [(None, True), (False, False), (0, False), (1.0, True), ("FALSE", False), ("yes", True)]:
-        assert excel.opt_bool(x, "headers", True) is want
-    assert _line(excel.opt_bool, 2, "headers", True) == "#VALUE! headers must be TRUE or FALSE; got 2"
+        assert arguments.opt_bool(x, "headers", True) is want
+    assert _line(arguments.opt_bool, 2, "headers", True) == "#VALUE! headers must be TRUE or FALSE; got 2"
 
 
 def test_confidence_horizon_and_lambda_options():
-    assert excel.opt_confidence(None) == 0.99 and excel.opt_confidence("97.5%") == 0.975
-    assert excel.opt_confidence(None, 0.95) == 0.95
-    assert _line(excel.opt_confidence, 99).startswith("#NUM! confidence must be between 0 and 1")
-    assert _line(excel.opt_confidence, "x").startswith("#VALUE! confidence must be a number")
-    assert excel.opt_horizon(None) == 1 and excel.opt_horizon(10.0) == 10 and excel.opt_horizon("", 5) == 5
-    assert isinstance(excel.opt_horizon(10.0), int)
+    assert arguments.opt_confidence(None) == 0.99 and arguments.opt_confidence("97.5%") == 0.975
+    assert arguments.opt_confidence(None, 0.95) == 0.95
+    assert _line(arguments.opt_confidence, 99).startswith("#NUM! confidence must be between 0 and 1")
+    assert _line(arguments.opt_confidence, "x").startswith("#VALUE! confidence must be a number")
+    assert arguments.opt_horizon(None) == 1 and arguments.opt_horizon(10.0) == 10 and arguments.opt_horizon("", 5) == 5
+    assert isinstance(arguments.opt_horizon(10.0), int)
     for bad in (0, 2.5, -1):
-        assert _line(excel.opt_horizon, bad).startswith("#NUM! horizon must be a whole number of periods")
-    assert excel.opt_lambda(None) == 0.94 and excel.opt_lambda("97%") == 0.97
-    assert _line(excel.opt_lambda, 1).startswith("#NUM! lam must be a decay factor between 0 and 1")
-    assert excel.opt_missing(None) == "raise" and excel.opt_missing(" Drop ") == "drop"
+        assert _line(arguments.opt_horizon, bad).startswith("#NUM! horizon must be a whole number of periods")
+    assert arguments.opt_lambda(None) == 0.94 and arguments.opt_lambda("97%") == 0.97
+    assert _line(arguments.opt_lambda, 1).startswith("#NUM! lam must be a decay factor between 0 and 1")
+    assert arguments.opt_missing(None) == "raise" and arguments.opt_missing(" Drop ") == "drop"
 
 
 # ----------------------------------------------------------------------------- errors and results
@@ -293,7 +293,7 @@ def test_confidence_horizon_and_lambda_options():
     ],
 )
 def test_engine_errors_map_to_num_for_domain_and_value_otherwise(message, code):
-    assert excel.as_excel_error(XlVarError(message)).line == f"{code} {message}"
+    assert cells.as_excel_error(XlVarError(message)).line == f"{code} {message}"
 
 
 def test_cells_never_hold_nan_or_inf():

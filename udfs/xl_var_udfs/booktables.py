@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import xl_var as xv
-from xl_var_udfs.cells import ExcelError, describe, is_blank, is_error, is_number, to_float
-from xl_var_udfs.excel import as_excel_error, is_omitted, opt_number
+from xl_var_udfs.arguments import opt_number
+from xl_var_udfs.cells import ExcelError, as_excel_error, describe, is_blank, is_error, is_number, to_float
+from xl_var_udfs.excel import is_omitted
 
 __all__ = ["BookTable", "Market", "read_book", "read_book_table", "read_market", "read_params", "read_positions",
            "read_scenarios", "read_surface", "when"]

@@ -15,12 +15,17 @@ import datetime as dt
 import decimal
 import math
 import numbers
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
-__all__ = ["COM_ERRORS", "ERROR_CODES", "ExcelError", "describe", "error_text", "is_blank", "is_error", "is_label",
-           "is_number", "to_float"]
+from xl_var.errors import LooksLikePrices, XlVarError
+
+__all__ = ["COM_ERRORS", "ERROR_CODES", "ExcelError", "as_excel_error", "describe", "error_text", "is_blank",
+           "is_error", "is_label", "is_number", "reraise_as", "to_float"]
 
 # Excel's error values (https://support.microsoft.com/office/ -> "How to correct a #... error").
 ERROR_CODES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#SPILL!", "#CALC!",
@@ -119,3 +124,33 @@ def describe(x: Any) -> str:
         return "a date, not a number"
     kind = "text" if isinstance(x, str) else type(x).__name__
     return f"{kind} ({str(x)[:20]!r}), not a number"
+
+
+# Engine messages that mean "a number outside its domain" or "no finite answer" -> #NUM!.
+_NUM_WORDS = re.compile(
+    r"between|did you mean|positive|negative|zero|variance|singular|definite|converg|greater than|"
+    r"less than|at most|out of range|finite",
+    re.I,
+)
+
+
+def as_excel_error(exc: XlVarError) -> ExcelError:
+    """Map an engine error to ``#NUM!`` (number out of its domain, no finite answer) or ``#VALUE!``.
+
+    Returns that look like prices (:class:`~xl_var.errors.LooksLikePrices`) are ``#VALUE!`` with
+    the worksheet's fix: wrap the range in ``RETURNS(...)``.
+    """
+    if isinstance(exc, LooksLikePrices):
+        return ExcelError("#VALUE!", f"{exc.argument} looks like prices, not returns (all positive, far from "
+                                     "zero, trending): wrap the range in RETURNS(...)")
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return ExcelError("#NUM!" if _NUM_WORDS.search(text) else "#VALUE!", text)
+
+
+@contextmanager
+def reraise_as(code: str) -> Iterator[None]:
+    """Turn an :class:`XlVarError` raised inside the block into an :class:`ExcelError` with ``code``."""
+    try:
+        yield
+    except XlVarError as exc:
+        raise ExcelError(code, str(exc)) from None

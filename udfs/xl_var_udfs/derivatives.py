@@ -15,20 +15,10 @@ import numpy as np
 
 import xl_var as xv
 from xl_var.margin import MarginResult
+from xl_var_udfs.arguments import opt_choice, opt_confidence, opt_horizon, opt_number, opt_text
 from xl_var_udfs.booktables import read_book, read_params, read_scenarios, when
-from xl_var_udfs.cells import ExcelError, is_number, to_float
-from xl_var_udfs.excel import (
-    as_excel_error,
-    cell,
-    is_omitted,
-    number,
-    opt_choice,
-    opt_confidence,
-    opt_horizon,
-    opt_number,
-    opt_text,
-    read_table,
-)
+from xl_var_udfs.cells import ExcelError, as_excel_error, is_number, to_float
+from xl_var_udfs.excel import cell, is_omitted, number, read_table
 from xl_var_udfs.functions import Cell, Range, Result, udf
 
 __all__ = ["BOOKGREEKS", "DGVAR", "IMPLIEDVOL", "MARGINGRID", "OPTIONGREEKS", "OPTIONPRICE", "PORTMARGIN",

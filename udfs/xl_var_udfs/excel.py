@@ -28,8 +28,8 @@ Conventions (also in the README, "Using it in Excel"):
 * ``missing="drop"`` leaves out rows (periods) holding a blank or error cell; text,
   TRUE/FALSE or dates inside the numbers are always an error.
 
-Number text in a single cell (``"99%"``, ``"1,250,000"``) is read by
-:mod:`xl_var_udfs.numbertext`; inside a range text is never a number.
+Single-cell arguments (confidence, horizon, method...) are read by :mod:`xl_var_udfs.arguments`;
+inside a range text is never a number.
 
 Every problem raises :class:`ExcelError`, whose :attr:`~ExcelError.line` is the one line
 the function returns into the cell, starting with the Excel error it stands for.
@@ -44,22 +44,21 @@ import operator
 import re
 import struct
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from xl_var import XlVarError
 from xl_var._typing import FloatArray, IntArray
-from xl_var._validate import check_confidence, check_horizon, check_lambda, choose
-from xl_var.errors import LooksLikePrices
+from xl_var_udfs.arguments import opt_missing
 from xl_var_udfs.cells import (
     COM_ERRORS,
     ERROR_CODES,
     ExcelError,
+    as_excel_error,
     describe,
     error_text,
     is_blank,
@@ -69,57 +68,26 @@ from xl_var_udfs.cells import (
     to_float,
 )
 from xl_var_udfs.dates import is_label_column, label_dates, time_order
-from xl_var_udfs.numbertext import NumberTextError, read_number
 
 __all__ = [
     "ERROR_CODES",
     "ExcelError",
     "Table",
     "Vector",
-    "as_excel_error",
     "cell",
     "is_error",
     "is_omitted",
     "number",
-    "opt_bool",
-    "opt_choice",
-    "opt_confidence",
-    "opt_horizon",
-    "opt_lambda",
-    "opt_missing",
-    "opt_number",
-    "opt_text",
     "read_table",
     "read_vector",
     "relocate",
-    "reraise_as",
     "spill_matrix",
 ]
 
-# Engine messages that mean "a number outside its domain" or "no finite answer" -> #NUM!.
-_NUM_WORDS = re.compile(
-    r"between|did you mean|positive|negative|zero|variance|singular|definite|converg|greater than|"
-    r"less than|at most|out of range|finite",
-    re.I,
-)
-_MISSING = {"raise": (), "drop": ()}  # what a blank or error cell inside the numbers does
 _HINT = '; fix it or set the missing argument to "drop"'
 _COM_ERROR_LOW, _COM_ERROR_HIGH = min(COM_ERRORS), max(COM_ERRORS)
 _ZIP_WIDTH = 6  # from this many columns on, _pack transposes with zip rather than gathering each column
 _POSITION = re.compile(r"\b(?:row (\d+)(?:, column (\d+))?|column (\d+))")
-
-
-def as_excel_error(exc: XlVarError) -> ExcelError:
-    """Map an engine error to ``#NUM!`` (number out of its domain, no finite answer) or ``#VALUE!``.
-
-    Returns that look like prices (:class:`~xl_var.errors.LooksLikePrices`) are ``#VALUE!`` with
-    the worksheet's fix: wrap the range in ``RETURNS(...)``.
-    """
-    if isinstance(exc, LooksLikePrices):
-        return ExcelError("#VALUE!", f"{exc.argument} looks like prices, not returns (all positive, far from "
-                                     "zero, trending): wrap the range in RETURNS(...)")
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return ExcelError("#NUM!" if _NUM_WORDS.search(text) else "#VALUE!", text)
 
 
 def relocate(message: str, row: Callable[[int], int | None], column: Callable[[int], int]) -> str:
@@ -135,15 +103,6 @@ def relocate(message: str, row: Callable[[int], int | None], column: Callable[[i
         return ", ".join(parts + ([f"column {column(int(c))}"] if c is not None else []))
 
     return _POSITION.sub(fix, message)
-
-
-@contextmanager
-def reraise_as(code: str) -> Iterator[None]:
-    """Turn an :class:`XlVarError` raised inside the block into an :class:`ExcelError` with ``code``."""
-    try:
-        yield
-    except XlVarError as exc:
-        raise ExcelError(code, str(exc)) from None
 
 
 # ----------------------------------------------------------------------------- grids
@@ -463,99 +422,6 @@ def read_vector(
     if size is not None and values.size != size:
         raise ExcelError("#VALUE!", f"{name} has {values.size} entries but returns has {size} columns")
     return Vector(values=values, is_row=is_row)
-
-
-# ----------------------------------------------------------------------------- scalars
-def _scalar(x: Any, name: str) -> Any:
-    if isinstance(x, (list, tuple, np.ndarray)):
-        arr = np.asarray(x, dtype=object)
-        if arr.size != 1:
-            shape = arr.shape if arr.ndim == 2 else (1, arr.size)
-            raise ExcelError(
-                "#VALUE!", f"{name} must be a single value, not a range of {shape[0]} × {shape[1]} cells"
-            )
-        x = arr.reshape(-1)[0]
-    if is_error(x):
-        raise ExcelError.passthrough(x, name)
-    return x
-
-
-@overload
-def opt_number(x: Any, name: str, default: float) -> float: ...
-@overload
-def opt_number(x: Any, name: str, default: None) -> float | None: ...
-def opt_number(x: Any, name: str, default: float | None) -> float | None:
-    """A number, or ``default`` when omitted/blank; text such as ``"99%"``, ``"0.5"`` or ``"$1,250,000"`` is
-    read too (:func:`~xl_var_udfs.numbertext.read_number`), and text that reads two ways (``"1,5"``) refused."""
-    x = _scalar(x, name)
-    if is_blank(x):
-        return default
-    if is_number(x):
-        return to_float(x)
-    if isinstance(x, str):
-        try:
-            read = read_number(x)
-        except NumberTextError as exc:
-            raise ExcelError("#VALUE!", f"{name}: {exc}") from None
-        if read is not None:
-            return read.value
-    raise ExcelError("#VALUE!", f"{name} must be a number; got {describe(x).split(',')[0]}")
-
-
-def opt_confidence(x: Any, default: float = 0.99) -> float:
-    """A confidence level in (0, 1) such as ``99%``; ``default`` when omitted; out of range is ``#NUM!``."""
-    c = opt_number(x, "confidence", default)
-    with reraise_as("#NUM!"):
-        return check_confidence(c)
-
-
-def opt_horizon(x: Any, default: int = 1) -> int:
-    """A horizon in periods (a whole number, 1 or more); ``default`` when omitted; else ``#NUM!``."""
-    h = opt_number(x, "horizon", default)
-    with reraise_as("#NUM!"):
-        return check_horizon(h)
-
-
-def opt_lambda(x: Any, name: str = "lam", default: float = 0.94) -> float:
-    """An EWMA decay factor in (0, 1); ``default`` when omitted; else ``#NUM!``."""
-    lam = opt_number(x, name, default)
-    with reraise_as("#NUM!"):
-        return check_lambda(lam, name)
-
-
-def opt_text(x: Any, name: str, default: str) -> str:
-    """Text (stripped), or ``default`` when omitted/blank."""
-    x = _scalar(x, name)
-    if is_blank(x):
-        return default
-    if not isinstance(x, str):
-        raise ExcelError("#VALUE!", f'{name} must be text such as "{default}"; got {x!r}')
-    return x.strip()
-
-
-def opt_choice(x: Any, name: str, choices: Mapping[str, tuple[str, ...]], default: str) -> str:
-    """A case-insensitive choice (canonical name) from ``choices``, or ``default``."""
-    with reraise_as("#VALUE!"):
-        return choose(opt_text(x, name, default), name, choices)
-
-
-def opt_missing(x: Any) -> str:
-    """The ``missing`` argument: ``"raise"`` (default) or ``"drop"``, case-insensitive."""
-    return opt_choice(x, "missing", _MISSING, "raise")
-
-
-def opt_bool(x: Any, name: str, default: bool) -> bool:
-    """TRUE/FALSE, 1/0 or the text "TRUE"/"FALSE"/"yes"/"no"; ``default`` when omitted/blank."""
-    x = _scalar(x, name)
-    if is_blank(x):
-        return default
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if is_number(x) and to_float(x) in (0.0, 1.0):
-        return bool(x)
-    if isinstance(x, str) and x.strip().lower() in {"true", "false", "yes", "no"}:
-        return x.strip().lower() in {"true", "yes"}
-    raise ExcelError("#VALUE!", f"{name} must be TRUE or FALSE; got {x!r}")
 
 
 # ----------------------------------------------------------------------------- results

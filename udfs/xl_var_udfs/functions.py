@@ -28,23 +28,9 @@ import xlwings as xw
 import xl_var as xv
 from xl_var import XlVarError
 from xl_var.methods import method_names, revaluation_names
+from xl_var_udfs.arguments import opt_bool, opt_confidence, opt_horizon, opt_lambda, opt_missing, opt_number, opt_text
 from xl_var_udfs.booktables import read_book_table, when
-from xl_var_udfs.excel import (
-    ExcelError,
-    Table,
-    cell,
-    is_omitted,
-    opt_bool,
-    opt_confidence,
-    opt_horizon,
-    opt_lambda,
-    opt_missing,
-    opt_number,
-    opt_text,
-    read_table,
-    read_vector,
-    spill_matrix,
-)
+from xl_var_udfs.excel import ExcelError, Table, cell, is_omitted, read_table, read_vector, spill_matrix
 from xl_var_udfs.guard import excel_function
 
 __all__ = [

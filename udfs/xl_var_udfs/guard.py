@@ -23,7 +23,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from xl_var import XlVarError
-from xl_var_udfs.excel import ExcelError, as_excel_error, number
+from xl_var_udfs.cells import as_excel_error
+from xl_var_udfs.excel import ExcelError, number
 from xl_var_udfs.logs import log_exception
 
 __all__ = ["excel_function", "internal_error_line"]

@@ -52,19 +52,11 @@ from xl_var._validate import check_positive_int
 from xl_var.bookrisk import book_returns
 from xl_var.methods import REVALUATIONS, revaluation_names
 from xl_var.montecarlo.models import MODELS
+from xl_var_udfs.arguments import opt_choice, opt_confidence, opt_horizon, opt_number
 from xl_var_udfs.atomic import write_atomic
 from xl_var_udfs.booktables import read_book_table, when
-from xl_var_udfs.excel import (
-    ExcelError,
-    Table,
-    opt_choice,
-    opt_confidence,
-    opt_horizon,
-    opt_number,
-    read_table,
-    read_vector,
-    reraise_as,
-)
+from xl_var_udfs.cells import reraise_as
+from xl_var_udfs.excel import ExcelError, Table, read_table, read_vector
 
 __all__ = [
     "BEAT",
