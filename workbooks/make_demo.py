@@ -45,6 +45,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xl_var import portfolio
@@ -247,7 +248,8 @@ def _derivatives_sheet(wb: Workbook, positions: list[list[Any]], market: list[li
     margin_heat_map(ws, h + 1, 7, GRIDS, "I3", "span", "#,##0")
     _options(ws, h + 13)
     for letter in "ABCDEFGHIJKLMN":
-        ws.column_dimensions[letter].width = {"A": 30, "B": 17}.get(letter, 13)
+        ws.column_dimensions[letter].width = {"A": 30, "B": 17, "D": 24}.get(letter, 13)
+    ws.row_breaks.append(Break(id=h - 3))  # the heat maps print on a page of their own, under their heading
     ws.print_area = f"A1:N{h + 21}"
 
 
