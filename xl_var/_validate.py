@@ -23,6 +23,7 @@ from xl_var.errors import LooksLikePrices, XlVarError
 
 __all__ = [
     "MAX_HORIZON",
+    "MAX_VOL",
     "PRICE_LEVEL",
     "PRICE_STEP",
     "as_matrix",
@@ -35,6 +36,9 @@ __all__ = [
     "clean_returns",
     "refuse_prices",
 ]
+
+#: Largest implied vol accepted anywhere (1000 %): a vol typed as 60.5 for 60.5 % is refused, not priced.
+MAX_VOL = 10.0
 
 #: Longest horizon accepted, in periods (about 4,000 years of daily returns): beyond it the
 #: square-root-of-time and overlapping-sum rules mean nothing and integer arithmetic overflows.

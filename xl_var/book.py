@@ -54,6 +54,7 @@ from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
 from xl_var._typing import BoolArray, FloatArray, IntArray
+from xl_var._validate import MAX_VOL
 from xl_var.black76 import black76_greeks, black76_price
 from xl_var.errors import XlVarError
 from xl_var.instruments import Instrument, parse_instrument, year_fraction
@@ -123,7 +124,7 @@ def _price(x: Any, what: str) -> float:
 
 def _vol(x: Any, what: str) -> float:
     v = _positive(x, what, "a positive volatility such as 0.6 (60%)")
-    if v > 20.0:
+    if v > MAX_VOL:
         raise XlVarError(f"{what} is {v:g}: give volatilities as fractions (0.6 for 60%)")
     return v
 

@@ -52,7 +52,7 @@ from numpy.typing import ArrayLike
 from scipy.special import ndtr, ndtri
 
 from xl_var._typing import BoolArray, FloatArray
-from xl_var._validate import _to_float, choose
+from xl_var._validate import MAX_VOL, _to_float, choose
 from xl_var.black76 import black76_greeks, black76_price
 from xl_var.errors import XlVarError
 
@@ -175,7 +175,9 @@ def _market(option_type: Any, forward: ArrayLike, strike: ArrayLike, expiry: Arr
 
 def _vol(vol: ArrayLike) -> FloatArray:
     v = _to_float(vol, "vol")
-    return _require(v, np.isfinite(v) & (v >= 0), "vol", "a volatility of 0 or more (0.6 = 60%)")
+    v = _require(v, np.isfinite(v) & (v >= 0), "vol", "a volatility of 0 or more (0.6 = 60%)")
+    return _require(v, v <= MAX_VOL, "vol",
+                    f"a fraction (0.6 = 60%), at most {MAX_VOL:g}: divide a vol in percent by 100")
 
 
 def _out(a: FloatArray) -> float | FloatArray:

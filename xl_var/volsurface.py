@@ -40,14 +40,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from xl_var._typing import FloatArray, IntArray
-from xl_var._validate import as_matrix, as_vector
+from xl_var._validate import MAX_VOL, as_matrix, as_vector
 from xl_var.errors import XlVarError
 from xl_var.instruments import as_utc, year_fraction
 
-__all__ = ["MAX_VOL", "VolSurface"]
-
-#: Largest implied vol accepted (1000 %): a grid of 60.5 for 60.5 % is caught, not priced.
-MAX_VOL = 10.0
+__all__ = ["VolSurface"]
 
 
 def _listed(x: ArrayLike) -> ArrayLike:

@@ -272,3 +272,10 @@ def test_inputs_are_validated_naming_the_argument_and_entry(kwargs, message):
         option_price(**args)
     with pytest.raises(XlVarError, match=message):
         option_greeks(**args)
+
+
+def test_a_vol_in_percent_is_refused_not_priced() -> None:
+    """55 for 55%: refused with the fix, rather than priced at 5500% (the forward, silently)."""
+    with pytest.raises(XlVarError, match="divide a vol in percent by 100"):
+        option_price("call", 100, 100, 1, 55)
+    assert option_price("call", 100, 100, 1, 10) < 100  # 1000% is the largest vol accepted
