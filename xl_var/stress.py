@@ -43,12 +43,15 @@ from typing import Any
 import numpy as np
 
 from xl_var._typing import FloatArray
+from xl_var._validate import MAX_VOL
 from xl_var.book import Book
 from xl_var.errors import XlVarError
 
-__all__ = ["LIBRARY_COLUMNS", "StressResult", "crisis_library_path", "load_scenarios", "stress_test"]
+__all__ = ["LIBRARY_COLUMNS", "MAX_MOVE", "StressResult", "crisis_library_path", "load_scenarios", "stress_test"]
 
 #: The columns of a scenario CSV, in order.
+#: Largest move a scenario may give (+1000%): a move typed as 30 for +30% is refused, not applied.
+MAX_MOVE = 10.0
 LIBRARY_COLUMNS = ("scenario", "underlying", "move", "vol_shift", "source")
 _KEYS = {"name", "moves", "vol_shifts", "source"}
 _ANY = "*"
@@ -186,8 +189,10 @@ def _per_underlying(values: Any, field: str, label: str, book: Book, *, move: bo
             x = float(raw)
         except (TypeError, ValueError):
             x = math.nan
-        if not math.isfinite(x) or (move and x <= -1.0):
-            need = "a relative move above -1 (−0.3 = −30%)" if move else "a number of vol points (0.2 = +20 points)"
+        if not math.isfinite(x) or (move and not -1.0 < x <= MAX_MOVE) or (not move and abs(x) > MAX_VOL):
+            need = (f"a relative move above -1 and at most {MAX_MOVE:g} (−0.3 for −30%: divide a move in "
+                    "percent by 100)" if move else
+                    f"a change of vol as a fraction, at most {MAX_VOL:g} either way (0.2 for +20 vol points)")
             raise XlVarError(f"{label}: {field}[{key!r}] must be {need}; got {raw!r}")
         if k == _ANY:
             default = x

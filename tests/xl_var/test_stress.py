@@ -131,3 +131,14 @@ def test_load_scenarios_from_a_user_file_and_its_errors(tmp_path, book):
             load_scenarios(write(tmp_path / name, rows))
     with pytest.raises(XlVarError, match="cannot be read"):
         load_scenarios(tmp_path / "absent.csv")
+
+
+@pytest.mark.parametrize(("scenario", "says"), [
+    ({"name": "typo", "moves": {"BTC": 30}}, "divide a move in percent by 100"),
+    ({"name": "typo", "moves": {"BTC": 0.3}, "vol_shifts": {"BTC": 20}}, "change of vol as a fraction"),
+])
+def test_numbers_in_percent_are_refused_not_applied(scenario: dict, says: str) -> None:
+    """30 for +30% would be a 3000% move: refused with the fix rather than applied."""
+    book = Book([("BTC", 1)], {"BTC": 100}, valuation=dt.datetime(2024, 1, 1))
+    with pytest.raises(XlVarError, match=says):
+        stress_test(book, [scenario])
