@@ -84,7 +84,7 @@ from typing import Any
 import numpy as np
 
 from xl_var._typing import BoolArray, FloatArray
-from xl_var._validate import check_positive_int, choose
+from xl_var._validate import MAX_VOL, check_positive_int, choose
 from xl_var.book import DAYS_PER_YEAR, Book
 from xl_var.errors import XlVarError
 
@@ -187,7 +187,9 @@ def _number(low: float, high: float = math.inf, *, open_low: bool = False, open_
             x = math.nan
         ok = math.isfinite(x) and (x > low if open_low else x >= low) and (x < high if open_high else x <= high)
         if not ok:
-            raise XlVarError(f"{name} must be a number {span}; got {value!r}")
+            hint = (f": a fraction, so {x / 100:g} for {x:g}%" if math.isfinite(high) and high < x <= 100.0 * high
+                    else "")
+            raise XlVarError(f"{name} must be a number {span}{hint}; got {value!r}")
         return x
 
     return check
@@ -211,11 +213,11 @@ def _moves(name: str, value: Any) -> tuple[float, ...]:
 _DERIBIT: dict[str, tuple[Any, _Check]] = {
     "price_range": (0.16, _number(0.0, 1.0, open_low=True, open_high=True)),
     "buckets": (4, _buckets),
-    "volatility_range_up": (0.5, _number(0.0)),
-    "volatility_range_down": (0.25, _number(0.0)),
+    "volatility_range_up": (0.5, _number(0.0, 5.0)),  # relative: vols up by at most 500%
+    "volatility_range_down": (0.25, _number(0.0, 1.0)),
     "short_term_vega_power": (0.30, _number(0.0)),
     "long_term_vega_power": (0.13, _number(0.0)),
-    "min_volatility_for_shock_up": (0.5, _number(0.0)),
+    "min_volatility_for_shock_up": (0.5, _number(0.0, MAX_VOL)),
     "extended_moves": ((-0.66, -0.33, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0), _moves),
     "extended_table_factor": (1.0, _number(0.0)),
     "extended_dampener": (100_000.0, _number(0.0)),
@@ -224,7 +226,7 @@ _DERIBIT: dict[str, tuple[Any, _Check]] = {
 }
 _SPAN: dict[str, tuple[Any, _Check]] = {
     "price_scan": (0.15, _number(0.0, 1.0, open_low=True, open_high=True)),
-    "vol_scan": (0.10, _number(0.0)),
+    "vol_scan": (0.10, _number(0.0, 1.0)),  # absolute: at most 100 vol points
     "extreme_move": (2.0, _number(0.0, open_low=True)),
     "extreme_weight": (0.35, _number(0.0, 1.0)),
     "short_option_minimum": (0.0, _number(0.0)),

@@ -132,11 +132,18 @@ def test_every_parameter_is_editable():
     ({"extended_moves": [0.0, 1.0]}, ["extended_moves"]),
     ({"extended_moves": [-1.0]}, ["extended_moves"]),
     ({"extended_dampener": "big"}, ["extended_dampener"]),
+    ({"volatility_range_up": 50}, ["volatility_range_up", "0.5 for 50%"]),  # typed in percent: refused
+    ({"volatility_range_down": 25}, ["volatility_range_down", "0.25 for 25%"]),
 ])
 def test_parameter_errors_name_the_parameter(params, words):
     with pytest.raises(XlVarError) as err:
         portfolio_margin(perp_book(), **params)
     assert all(w in str(err.value) for w in words)
+
+
+def test_span_vol_scan_in_vol_points_typed_in_percent_is_refused():
+    with pytest.raises(XlVarError, match=r"0\.1 for 10%"):
+        portfolio_margin(perp_book(), "span", vol_scan=10)
 
 
 def test_model_currency_and_book_errors():
