@@ -60,7 +60,7 @@ from xl_var.errors import XlVarError
 from xl_var.instruments import Instrument, parse_instrument, year_fraction
 from xl_var.volsurface import VolSurface
 
-__all__ = ["DAYS_PER_YEAR", "Book", "BookGreeks", "Position"]
+__all__ = ["DAYS_PER_YEAR", "INVERSE_CONTRACT_USD", "Book", "BookGreeks", "Position"]
 
 DAYS_PER_YEAR = 365.0  # ACT/365, as the instruments' year fractions
 _GREEK_FIELDS = ("value", "delta", "delta_usd", "delta_coin", "gamma", "gamma_usd", "vega", "theta")
@@ -157,6 +157,21 @@ def _forward_expiry(x: Any, what: str) -> dt.date:
     return expiry.date()
 
 
+#: Deribit's inverse contract sizes in USD: a smaller non-zero notional cannot be traded, so it is coins typed
+#: where the USD notional belongs.
+INVERSE_CONTRACT_USD = {"BTC": 10.0, "ETH": 1.0}
+
+
+def _check_notional(i: int, p: Position, spot: float) -> None:
+    """Refuse an inverse future or perpetual whose USD notional is below one contract (coins typed by mistake)."""
+    inst = p.instrument
+    size = INVERSE_CONTRACT_USD.get(inst.underlying, 1.0)
+    if inst.kind != "option" and inst.settle == "coin" and inst.kind != "spot" and 0.0 < abs(p.quantity) < size:
+        raise XlVarError(f"position {i + 1} ({p.name}): the quantity of an inverse contract is its USD notional "
+                         f"(contracts of {size:g} USD), so {p.quantity:g} looks like coins: give the notional, "
+                         f"e.g. {p.quantity * spot:,.0f}")
+
+
 def _positions(positions: Iterable[Any]) -> list[Position]:
     out = []
     try:
@@ -251,6 +266,8 @@ class Book:
         self.underlying_index: IntArray = np.array([self.underlyings.index(p.instrument.underlying)
                                                     for p in self.positions], dtype=np.int64)
         self.quantity: FloatArray = np.array([p.quantity for p in self.positions])
+        for i, p in enumerate(self.positions):
+            _check_notional(i, p, self.spot[self.underlying_index[i]])
         kinds = [p.instrument.kind for p in self.positions]
         self.is_option: BoolArray = np.array([k == "option" for k in kinds], dtype=bool)
         self.is_coin: BoolArray = np.array([p.instrument.settle == "coin" for p in self.positions], dtype=bool)

@@ -163,6 +163,7 @@ def test_extreme_inputs_stay_finite() -> None:
     ([("BTC", 1)], {"BTC": -5}, {"valuation": VAL}, ["spot of BTC", "positive"]),
     ([("BTC-27DEC24-60000-C", 1)], {"BTC": 1}, {"valuation": VAL, "vols": 60}, ["fractions"]),
     ([], {"BTC": 1}, {"valuation": VAL}, ["positions is empty"]),
+    ([("BTC-PERPETUAL", 2)], {"BTC": 90_000}, {"valuation": VAL}, ["position 1", "looks like coins", "180,000"]),
 ])
 def test_bad_books_name_the_position(positions: list, spot: dict, kw: dict, words: list[str]) -> None:
     with pytest.raises(xv.XlVarError) as err:
