@@ -118,10 +118,6 @@ def _positive(x: Any, what: str, kind: str = "a positive number") -> float:
     return v
 
 
-def _price(x: Any, what: str) -> float:
-    return _positive(x, what)
-
-
 def _vol(x: Any, what: str) -> float:
     v = _positive(x, what, "a positive volatility such as 0.6 (60%)")
     if v > MAX_VOL:
@@ -260,14 +256,12 @@ class Book:
         for u in self.underlyings:
             if u not in spots:
                 raise XlVarError(f"{self.first_position(u)}: spot has no price for {u}: add {u} to spot")
-            s0.append(_price(spots[u], f"spot of {u}"))
+            s0.append(_positive(spots[u], f"spot of {u}"))
         n = len(self.positions)
         self.spot: FloatArray = np.array(s0)
         self.underlying_index: IntArray = np.array([self.underlyings.index(p.instrument.underlying)
                                                     for p in self.positions], dtype=np.int64)
         self.quantity: FloatArray = np.array([p.quantity for p in self.positions])
-        for i, p in enumerate(self.positions):
-            _check_notional(i, p, self.spot[self.underlying_index[i]])
         kinds = [p.instrument.kind for p in self.positions]
         self.is_option: BoolArray = np.array([k == "option" for k in kinds], dtype=bool)
         self.is_coin: BoolArray = np.array([p.instrument.settle == "coin" for p in self.positions], dtype=bool)
@@ -279,6 +273,7 @@ class Book:
         for i, p in enumerate(self.positions):
             inst, u = p.instrument, p.instrument.underlying
             s = self.spot[self.underlying_index[i]]
+            _check_notional(i, p, s)
             forward[i] = s
             if inst.expiry is not None:
                 t = year_fraction(self.valuation, inst.expiry)
@@ -288,7 +283,8 @@ class Book:
                 self.expiry_years[i] = t
                 key = (u, inst.expiry.date())
                 if key in fwd or u in fwd:
-                    forward[i] = _price(fwd[key] if key in fwd else fwd[u], f"forward of {u} {inst.expiry:%d%b%y}")
+                    forward[i] = _positive(fwd[key] if key in fwd else fwd[u],
+                                           f"forward of {u} {inst.expiry:%d%b%y}")
             if inst.kind == "option":
                 self.vol[i] = self._option_vol(i, p, vols, vol_by, forward[i])
         self.forward: FloatArray = forward
@@ -301,9 +297,10 @@ class Book:
         opt = self.is_option
         self._v0: FloatArray = black76_price(self.is_call[opt], forward[opt], self.strike[opt],
                                              self.expiry_years[opt], self.vol[opt], self.rate)
+        self._unit = self._unit_greeks()
         for arr in (self.spot, self.underlying_index, self.quantity, self.is_option, self.is_coin, self.is_call,
                     self.strike, self.expiry_years, self.vol, self.forward, self.basis, self._v0, self._is_spot,
-                    self._linear):
+                    self._linear, *(getattr(self._unit, f) for f in _GREEK_FIELDS)):
             arr.setflags(write=False)
 
     def _option_vol(self, i: int, p: Position, vols: Any, vol_by: dict[Any, Any], forward: float) -> float:
@@ -338,7 +335,11 @@ class Book:
         return out
 
     def unit_greeks(self) -> BookGreeks:
-        """Value and Greeks of one unit (quantity 1) of each position, in the units of :meth:`greeks`."""
+        """Value and Greeks of one unit (quantity 1) of each position, in the units of :meth:`greeks`
+        (computed once, when the book is made; the arrays are read-only)."""
+        return self._unit
+
+    def _unit_greeks(self) -> BookGreeks:
         c = self.basis
         s = self.spot[self.underlying_index]
         opt = self.is_option
@@ -366,9 +367,10 @@ class Book:
 
     def dollar_delta(self) -> FloatArray:
         """The book's dollar delta per underlying (``greeks(by="underlying").delta_usd``), shape (U,)."""
-        return self._by_underlying(self.unit_greeks().delta_usd * self.quantity)
+        return self.by_underlying(self._unit.delta_usd * self.quantity)
 
-    def _by_underlying(self, col: FloatArray) -> FloatArray:
+    def by_underlying(self, col: FloatArray) -> FloatArray:
+        """A per-position column summed per underlying (in :attr:`underlyings` order), shape (U,)."""
         out: FloatArray = np.bincount(self.underlying_index, weights=col, minlength=len(self.underlyings)).astype(
             np.float64)
         return out
@@ -386,11 +388,17 @@ class Book:
         cols = [getattr(unit, f) * self.quantity for f in _GREEK_FIELDS]
         if by == "position":
             return BookGreeks(unit.labels, *cols)
-        return BookGreeks(self.underlyings, *(self._by_underlying(col) for col in cols))
+        return BookGreeks(self.underlyings, *(self.by_underlying(col) for col in cols))
 
     # ------------------------------------------------------------------ revaluation
-    def unit_pnl(self, moves: ArrayLike, vol_shifts: ArrayLike | None = None, *, dt: float = 0.0) -> FloatArray:
+    def unit_pnl(self, moves: ArrayLike, vol_shifts: ArrayLike | None = None, *, dt: float = 0.0,
+                 revaluation: str = "full") -> FloatArray:
         r"""USD P&L of one unit of each position (quantity 1) in each scenario, shape (S, P).
+
+        ``revaluation="full"`` reprices every position (the module docstring's table);
+        ``"delta"`` is :math:`\delta_i r` and ``"delta-gamma"``
+        :math:`\delta_i r + \tfrac12\Gamma_i r^2 + \theta_i\,\Delta t` with the dollar Greeks
+        of :meth:`unit_greeks` (:math:`r` the underlying's move, :math:`\Delta t` in days).
 
         Parameters
         ----------
@@ -403,6 +411,8 @@ class Book:
         dt : float, default 0
             Years passing before the repricing; an option whose remaining time is
             not positive is worth its intrinsic value (settlement).
+        revaluation : {"full", "delta", "delta-gamma"}, default "full"
+            How positions are repriced; ``vol_shifts`` applies to ``"full"`` only.
 
         Returns
         -------
@@ -418,6 +428,14 @@ class Book:
         if not np.all(np.isfinite(m)) or np.any(m <= -1.0):
             raise XlVarError("moves must be finite relative moves above -1 (a price cannot fall to zero or below)")
         mp = m[:, self.underlying_index]  # (S, P)
+        if revaluation != "full":
+            g = self._unit
+            approx: FloatArray = mp * g.delta_usd
+            if revaluation == "delta-gamma":
+                approx += 0.5 * g.gamma_usd * mp * mp + g.theta * (dt * DAYS_PER_YEAR)
+            elif revaluation != "delta":
+                raise XlVarError(f"revaluation must be 'full', 'delta' or 'delta-gamma'; got {revaluation!r}")
+            return approx
         out: FloatArray = mp * self._linear
         opt = self.is_option
         if opt.any():

@@ -44,9 +44,9 @@ methodologies", *Journal of Financial Services Research* 12, 201–242.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -58,7 +58,10 @@ from xl_var.book import DAYS_PER_YEAR, Book
 from xl_var.errors import XlVarError
 from xl_var.ewma import ewma_cov
 from xl_var.historical import fhs_scenarios, overlapping_sums
-from xl_var.methods import REGISTRY, REVALUATIONS, SCENARIO_METHODS
+from xl_var.methods import REGISTRY, REVALUATION_NAMES, SCENARIO_METHODS
+
+if TYPE_CHECKING:  # portfolio imports this module
+    from xl_var.portfolio import RiskResult
 
 __all__ = ["BookProblem", "book_returns", "book_risk", "decay_years", "prepare_book"]
 
@@ -99,10 +102,10 @@ def _align(returns: FloatArray, book: Book, assets: Sequence[str] | None) -> Flo
     return np.ascontiguousarray(returns[:, cols])
 
 
-def book_returns(returns: ArrayLike, book: Book, assets: Sequence[str] | None, *, missing: str = "raise",
-                 min_obs: int = 2) -> FloatArray:
-    """Clean returns (T×U) in the order of ``book.underlyings``, matched to ``assets`` by name."""
-    return _align(clean_returns(returns, missing=missing, min_obs=min_obs), book, assets)
+def book_returns(returns: ArrayLike, book: Book, assets: Sequence[str] | None) -> FloatArray:
+    """The columns of ``returns`` (T×N, not yet cleaned) for ``book.underlyings``, in that order, matched to
+    ``assets`` by name (the caller cleans them with its own ``missing`` rule)."""
+    return _align(as_matrix(returns, "returns", finite=False), book, assets)
 
 
 def decay_years(time_decay: Any, horizon: Any, period: Any) -> float:
@@ -131,8 +134,8 @@ def prepare_book(returns: ArrayLike, book: Book, *, assets: Sequence[str] | None
         raise XlVarError("cov= and corr= are not used with a Book: give the underlyings' returns")
     if df is not None:
         raise XlVarError("df= is not used with a Book: leave it out")
-    reval = (choose(revaluation, "revaluation", {r.name: r.aliases for r in REVALUATIONS.values()})
-             if revaluation is not None else REGISTRY[method].default_revaluation)
+    reval = (choose(revaluation, "revaluation", REVALUATION_NAMES) if revaluation is not None
+             else REGISTRY[method].default_revaluation)
     if reval == "full" and method not in SCENARIO_METHODS:
         raise XlVarError(f"revaluation='full' reprices the book in scenarios: use method 'historical' or 'fhs', or "
                          f"monte_carlo with the book; method '{method}' takes revaluation 'delta' or 'delta-gamma'")
@@ -145,6 +148,7 @@ def prepare_book(returns: ArrayLike, book: Book, *, assets: Sequence[str] | None
         raise XlVarError(f"scaling='overlapping' applies to the historical and fhs methods; got '{method}'")
     shock: float | FloatArray | None = None
     raw = as_matrix(returns, "returns", finite=False)
+    n_ret = raw.shape[1]  # the returns' columns (a vol_shock table is cleaned beside them)
     if vol_shock is not None:
         if reval != "full":
             raise XlVarError("vol_shock applies to revaluation='full': leave it out or reprice in full")
@@ -163,7 +167,6 @@ def prepare_book(returns: ArrayLike, book: Book, *, assets: Sequence[str] | None
             raw = np.hstack([raw, arr])  # cleaned (and rows dropped) together
     need = 2 + (h - 1 if scaling_ == "overlapping" else 0)
     data = clean_returns(raw, missing=missing, min_obs=need, method=method)
-    n_ret = data.shape[1] if shock is not None or vol_shock is None else data.shape[1] // 2
     if vol_shock is not None and shock is None:
         shock = _align(np.ascontiguousarray(data[:, n_ret:]), book, assets)
     aligned = _align(np.ascontiguousarray(data[:, :n_ret]), book, assets)
@@ -192,19 +195,12 @@ def _unit_pnl(bp: BookProblem) -> FloatArray:
     """USD P&L of one unit of each position in each scenario (T×P) under ``bp.revaluation``."""
     book = bp.book
     x, shock = _moves(bp)
-    if bp.revaluation == "full":
-        shifts: Any = None
-        if shock is not None:
-            shifts = shock[:, book.underlying_index]
-        elif isinstance(bp.vol_shock, float):
-            shifts = np.where(book.is_option, np.nan_to_num(book.vol) * bp.vol_shock, 0.0)
-        return book.unit_pnl(x, shifts, dt=bp.dt)
-    unit = book.unit_greeks()
-    r = x[:, book.underlying_index]
-    out: FloatArray = r * unit.delta_usd
-    if bp.revaluation == "delta-gamma":
-        out += 0.5 * unit.gamma_usd * r * r + unit.theta * (bp.dt * DAYS_PER_YEAR)
-    return out
+    shifts: Any = None
+    if shock is not None:
+        shifts = shock[:, book.underlying_index]
+    elif isinstance(bp.vol_shock, float):
+        shifts = np.where(book.is_option, np.nan_to_num(book.vol) * bp.vol_shock, 0.0)
+    return book.unit_pnl(x, shifts, dt=bp.dt, revaluation=bp.revaluation)
 
 
 def _scenario_problem(bp: BookProblem, unit: FloatArray, weights: FloatArray) -> Problem:
@@ -212,21 +208,27 @@ def _scenario_problem(bp: BookProblem, unit: FloatArray, weights: FloatArray) ->
     return Problem(unit, weights, "historical", bp.confidence, 1, None, None, None, None, bp.lam, "sqrt")
 
 
-def _delta_gamma_var(bp: BookProblem, q: FloatArray, which: str) -> float:
-    """Parametric delta-gamma VaR or ES of the book with quantities ``q``."""
+def _delta_gamma(bp: BookProblem) -> Callable[[FloatArray], RiskResult]:
+    """Parametric delta-gamma VaR and ES of the book as a function of its quantities.
+
+    The unit Greeks and the (sample or EWMA) covariance are computed once; each call
+    aggregates the dollar delta and diagonal dollar gamma per underlying for ``q``.
+    """
     from xl_var.deltagamma import delta_gamma_var
 
     book = bp.book
     unit = book.unit_greeks()
-    u = len(book.underlyings)
-    delta = np.bincount(book.underlying_index, weights=unit.delta_usd * q, minlength=u)
-    gamma = np.bincount(book.underlying_index, weights=unit.gamma_usd * q, minlength=u)
-    theta = float(unit.theta @ q) * bp.dt * DAYS_PER_YEAR / bp.horizon  # per period
     cov = (ewma_cov(bp.returns, bp.lam) if bp.method == "ewma"
            else np.atleast_2d(np.cov(bp.returns, rowvar=False, ddof=1)))
-    res = delta_gamma_var(delta, np.diag(gamma), cov, confidence=bp.confidence, horizon=bp.horizon, theta=theta,
-                          method="cornish-fisher", measure=which)
-    return float(res.var if which == "var" else res.es)
+    per_period = bp.dt * DAYS_PER_YEAR / bp.horizon  # days of decay per period
+
+    def risk(q: FloatArray) -> RiskResult:
+        gamma = np.diag(book.by_underlying(unit.gamma_usd * q))
+        return delta_gamma_var(book.by_underlying(unit.delta_usd * q), gamma, cov, confidence=bp.confidence,
+                               horizon=bp.horizon, theta=float(unit.theta @ q) * per_period,
+                               method="cornish-fisher")
+
+    return risk
 
 
 def book_risk(bp: BookProblem, which: str, *, gradient: bool) -> tuple[float, float, FloatArray | None]:
@@ -249,14 +251,17 @@ def book_risk(bp: BookProblem, which: str, *, gradient: bool) -> tuple[float, fl
         risk = _risk(p, gradient=gradient, label="the book's deltas")
         grad = risk.grad_var if which == "var" else risk.grad_es
         return risk.var, risk.es, None if grad is None else dollar * grad
-    var, es = _delta_gamma_var(bp, q, "var"), _delta_gamma_var(bp, q, "es")
+    risk_of = _delta_gamma(bp)
+    res = risk_of(q)
     if not gradient:
-        return var, es, None
+        return res.var, res.es, None
     comp = np.empty(q.size)
     for i in range(q.size):
         step = _FD_STEP * max(abs(q[i]), 1.0)
         up, down = q.copy(), q.copy()
         up[i] += step
         down[i] -= step
-        comp[i] = q[i] * (_delta_gamma_var(bp, up, which) - _delta_gamma_var(bp, down, which)) / (2.0 * step)
-    return var, es, comp
+        hi, lo = risk_of(up), risk_of(down)
+        diff = hi.var - lo.var if which == "var" else hi.es - lo.es
+        comp[i] = q[i] * diff / (2.0 * step)
+    return res.var, res.es, comp

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from xl_var.moments import PortfolioMoments
 from xl_var.parametric import Risk, cornish_fisher_risk, normal_risk, student_t_risk
 
-__all__ = ["METHODS", "MIN_OBS", "REGISTRY", "REVALUATIONS", "SCENARIO_METHODS", "Method", "Revaluation",
-           "method_names", "revaluation_names"]
+__all__ = ["METHODS", "MIN_OBS", "REGISTRY", "REVALUATIONS", "REVALUATION_NAMES", "SCENARIO_METHODS", "Method",
+           "Revaluation", "method_names", "revaluation_names"]
 
 #: A moment method's law: (moments over the horizon, confidence, degrees of freedom) → VaR and ES.
 RiskLaw = Callable[[PortfolioMoments, float, float], Risk]
@@ -109,6 +109,8 @@ REVALUATIONS: dict[str, Revaluation] = {r.name: r for r in (
 
 #: Canonical method names → aliases (the form :func:`xl_var._validate.choose` reads).
 METHODS: dict[str, tuple[str, ...]] = {m.name: m.aliases for m in REGISTRY.values()}
+#: Canonical revaluation names → aliases (for :func:`xl_var._validate.choose`).
+REVALUATION_NAMES: dict[str, tuple[str, ...]] = {r.name: r.aliases for r in REVALUATIONS.values()}
 #: Fewest rows of returns per method.
 MIN_OBS: dict[str, int] = {m.name: m.min_obs for m in REGISTRY.values()}
 #: The scenario-based methods.

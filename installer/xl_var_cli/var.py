@@ -65,10 +65,10 @@ def compute(returns: FloatArray, weights: Any, confidence: float, horizon: int, 
 def _revaluation(data: Portfolio, method: str) -> str:
     """How ``method`` reprices the book: as asked, or the method's default (canonical names)."""
     from xl_var._validate import choose
-    from xl_var.methods import METHODS, REGISTRY, REVALUATIONS
+    from xl_var.methods import METHODS, REGISTRY, REVALUATION_NAMES
 
     if data.revaluation:
-        return choose(data.revaluation, "revaluation", {r.name: r.aliases for r in REVALUATIONS.values()})
+        return choose(data.revaluation, "revaluation", REVALUATION_NAMES)
     return REGISTRY[choose(method, "method", METHODS)].default_revaluation
 
 

@@ -151,3 +151,15 @@ def test_bad_book_calls_name_the_argument(kw: dict, words: list[str]) -> None:
 def test_book_options_without_a_book_are_refused() -> None:
     with pytest.raises(xv.XlVarError, match="Book"):
         xv.portfolio_var(RETURNS, [1.0, 1.0], revaluation="full")
+
+
+def test_monte_carlo_of_a_book_honours_missing_drop() -> None:
+    """A blank row in the underlyings' returns is dropped with missing='drop', as for weights."""
+    holed = RETURNS.copy()
+    holed[5, 1] = np.nan
+    kw = {"assets": ASSETS, "model": "normal", "seed": 5, "confidence": 0.99, "workers": 1}
+    with pytest.raises(xv.XlVarError, match="missing"):
+        xv.monte_carlo(holed, book(), 20_000, **kw)
+    dropped = xv.monte_carlo(holed, book(), 20_000, missing="drop", **kw)
+    clean = xv.monte_carlo(np.delete(RETURNS, 5, axis=0), book(), 20_000, **kw)
+    assert dropped.var[0] == clean.var[0]

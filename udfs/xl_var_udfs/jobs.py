@@ -50,7 +50,7 @@ import psutil
 import xl_var as xv
 from xl_var._validate import check_positive_int
 from xl_var.bookrisk import book_returns
-from xl_var.methods import REVALUATIONS, revaluation_names
+from xl_var.methods import REVALUATION_NAMES, revaluation_names
 from xl_var.montecarlo.models import MODELS
 from xl_var_udfs.arguments import opt_choice, opt_confidence, opt_horizon, opt_number
 from xl_var_udfs.atomic import write_atomic
@@ -170,7 +170,6 @@ SETTING_NOTES = {
     "seed": "the same seed gives the same numbers",
     "revaluation": f"{revaluation_names()}: how a book ({POSITIONS_NAME}) is repriced in each scenario",
 }
-_REVALUATIONS = {r.name: r.aliases for r in REVALUATIONS.values()}
 
 
 @dataclass(frozen=True)
@@ -224,7 +223,7 @@ class MCSettings:
             confidence=levels or d.confidence,
             horizon=opt_horizon(given.get("horizon"), d.horizon),
             seed=int(seed),
-            revaluation=opt_choice(given.get("revaluation"), "revaluation", _REVALUATIONS, d.revaluation),
+            revaluation=opt_choice(given.get("revaluation"), "revaluation", REVALUATION_NAMES, d.revaluation),
         )
 
 

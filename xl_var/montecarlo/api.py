@@ -21,7 +21,7 @@ from xl_var._validate import check_confidence, check_horizon, check_lambda, chec
 from xl_var.book import Book
 from xl_var.bookrisk import book_returns, decay_years
 from xl_var.errors import XlVarError
-from xl_var.methods import REVALUATIONS
+from xl_var.methods import REVALUATION_NAMES
 from xl_var.moments import covariance_moments, sample_moments
 from xl_var.montecarlo.bookmodel import BookModel
 from xl_var.montecarlo.chunks import HIST_HALF_WIDTH, RunSpec, row_capacity
@@ -137,8 +137,7 @@ def _validate(returns: Any, weights: Any, scenarios: Any, model: Any, confidence
             raise XlVarError("a Book needs returns of its underlyings (one column each, named by assets=)")
         book = weights
         returns = book_returns(returns, book, assets)
-        reval = choose("full" if revaluation is None else revaluation, "revaluation",
-                       {r.name: r.aliases for r in REVALUATIONS.values()})
+        reval = choose("full" if revaluation is None else revaluation, "revaluation", REVALUATION_NAMES)
         decay = decay_years(time_decay, horizon, period)
         weights = book.dollar_delta()  # the book's linear part: for the size checks and fitting t's df
     elif assets is not None or revaluation is not None or time_decay:

@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from xl_var._typing import FloatArray
-from xl_var.book import DAYS_PER_YEAR, Book
+from xl_var.book import Book
 from xl_var.montecarlo.models import ScenarioModel, Scratch, SumsOfPositionLosses
 
 __all__ = ["MOVE_FLOOR", "BookModel"]
@@ -48,10 +48,7 @@ class BookModel(SumsOfPositionLosses):
     dt: float  # years of decay before repricing
     centre: float = field(init=False)
     scale: float = field(init=False)
-    _greeks: Any = field(init=False, repr=False)
-
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_greeks", self.book.unit_greeks())
         loss, _ = self.simulate(np.random.default_rng(0), _PILOT, Scratch())
         object.__setattr__(self, "centre", float(loss.mean()))
         object.__setattr__(self, "scale", float(loss.std()))
@@ -72,14 +69,7 @@ class BookModel(SumsOfPositionLosses):
         return moves
 
     def _unit_pnl(self, moves: FloatArray) -> FloatArray:
-        if self.revaluation == "full":
-            return self.book.unit_pnl(moves, dt=self.dt)
-        g = self._greeks
-        r = moves[:, self.book.underlying_index]
-        out: FloatArray = r * g.delta_usd
-        if self.revaluation == "delta-gamma":
-            out += 0.5 * g.gamma_usd * r * r + g.theta * (self.dt * DAYS_PER_YEAR)
-        return out
+        return self.book.unit_pnl(moves, dt=self.dt, revaluation=self.revaluation)
 
     def simulate(self, rng: np.random.Generator, rows: int, scratch: Scratch) -> tuple[FloatArray, Any]:
         _, state = self.base.simulate(rng, rows, scratch)
