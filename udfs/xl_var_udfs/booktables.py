@@ -30,12 +30,12 @@ from typing import Any
 import xl_var as xv
 from xl_var_udfs.arguments import opt_number
 from xl_var_udfs.cells import ExcelError, as_excel_error, describe, is_blank, is_error, is_number, to_float
+from xl_var_udfs.dates import EXCEL_EPOCH
 from xl_var_udfs.excel import is_omitted
 
 __all__ = ["BookTable", "Market", "read_book", "read_book_table", "read_market", "read_params", "read_positions",
            "read_scenarios", "read_surface", "when"]
 
-_EXCEL_EPOCH = dt.datetime(1899, 12, 30, tzinfo=dt.UTC)
 _POSITION = re.compile(r"\bposition (\d+)")
 
 
@@ -58,7 +58,7 @@ def when(x: Any, name: str, *, now: bool = False) -> dt.datetime:
     if isinstance(x, dt.date):
         return dt.datetime(x.year, x.month, x.day, tzinfo=dt.UTC)
     if is_number(x) and 100 <= to_float(x) < 2_958_466:
-        return _EXCEL_EPOCH + dt.timedelta(days=to_float(x))
+        return (EXCEL_EPOCH + dt.timedelta(days=to_float(x))).replace(tzinfo=dt.UTC)
     if isinstance(x, str):
         try:
             return when(dt.datetime.fromisoformat(x.strip()), name)
