@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,17 +82,19 @@ def default_template() -> Path:
 
 
 def _amount(text: str) -> float:
-    """A portfolio value: ``1000000``, ``1,000,000`` or ``1e6``; positive and finite."""
-    item = text.strip()
-    if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", item):
-        item = item.replace(",", "")
+    """A portfolio value (``1000000``, ``1,000,000``, ``$1,000,000``, ``1e6``) read by the one number-text
+    parser (:func:`xl_var_udfs.numbertext.read_number`, which refuses text that reads two ways); positive."""
+    from xl_var_udfs.numbertext import NumberTextError, read_number
+
     try:
-        value = float(item)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an amount such as 1000000 or 1,000,000") from None
-    if not (math.isfinite(value) and value > 0):
+        read = read_number(text)
+    except NumberTextError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if read is None or read.percent:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount such as 1000000 or 1,000,000")
+    if not (math.isfinite(read.value) and read.value > 0):
         raise argparse.ArgumentTypeError(f"{text!r}: the portfolio value must be a positive amount")
-    return value
+    return read.value
 
 
 def add_parser(sub: Any) -> None:
