@@ -1,29 +1,22 @@
-"""Recalculate a workbook without Excel: the ``formulas`` engine plus xl-var's functions.
+"""Recalculate a workbook without Excel: xl-var's formula engine plus xl-var's functions.
 
-:func:`evaluate` reads an openpyxl workbook (formulas, constants, defined names), registers
-every function of :mod:`xl_var_udfs` with the ``formulas`` package, and computes every
-formula. ``formulas`` (https://formulas.readthedocs.io) evaluates Excel's own functions,
-cross-sheet references and named ranges; what it lacks is done here:
+:func:`evaluate` reads an openpyxl workbook (constants, formulas, array formulas, defined
+names, tables), compiles every formula once per shape (:mod:`xl_var_cli.workbook.calc`) and
+calculates them in dependency order, with xl-var's worksheet functions among Excel's. What
+it adds to the engine:
 
 * **Spills.** A dynamic-array formula (``COMPONENTVAR``, ``STRESSCORR``...) fills as many
-  cells as its result has, like Excel 365: the formula is evaluated, its full result's
-  shape becomes the spill range, and the book is evaluated again with that range
-  (repeated until no spill range changes, so spills feeding spills settle). A spill that
-  would overwrite a non-empty cell gives ``#SPILL!`` as Excel does. Legacy (Ctrl+Shift+
+  cells as its result has, like Excel 365: the book is calculated, each dynamic formula's
+  full result's shape becomes its spill range, and the book is calculated again with those
+  ranges (repeated until no spill range changes, so spills feeding spills settle). A spill
+  that would overwrite a non-empty cell gives ``#SPILL!`` as Excel does. Legacy (Ctrl+Shift+
   Enter) array formulas keep their fixed range. A plain formula whose xl-var result is a
   table becomes a dynamic array, as it would when typed into Excel 365.
-* **Excel-shaped arguments.** xl-var functions receive what xlwings would hand them:
-  lists of rows, a single cell as a scalar, blanks as ``None``, errors as ``"#N/A"``
-  strings, dates as :class:`datetime.datetime`, and ``None`` for an omitted argument
-  (:mod:`xl_var_cli.workbook.values` converts values at each border).
-* **Excel's legacy semantics.** A plain (non-array) formula whose result is an array shows
-  one value, by Excel's implicit intersection
-  (:func:`~xl_var_cli.workbook.values.implicit_intersection`); ``INDEX`` with row or column 0
-  gives the whole column or row; a complex number (a negative number to a fractional power)
-  is ``#NUM!``.
-* **What cannot be calculated** (functions ``formulas`` lacks, links to other workbooks,
-  circular references, results that are no Excel value) is left as the workbook last
-  stored it and listed, never guessed and never written as Python's text for an object.
+* **Excel-shaped arguments.** xl-var functions receive what xlwings would hand them
+  (:mod:`xl_var_cli.workbook.values`), ``None`` for an omitted argument included.
+* **What cannot be calculated** (functions the engine lacks, links to other workbooks,
+  circular references, data tables) is left as the workbook last stored it and listed,
+  never guessed; its dependents read the stored value.
 """
 
 from __future__ import annotations
@@ -31,40 +24,32 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import importlib
+import sys
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import formulas
-import numpy as np
-import schedula as sh
-from formulas.functions import Array, wrap_func, wrap_impure_func
-from formulas.functions.look import xindex
-from formulas.ranges import Ranges
-from formulas.tokens.operand import XlError
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xl_var_cli.workbook.cells import ErrorValue, Key, cells_of, coord, keys_of
-from xl_var_cli.workbook.formula_text import Rewritten, references, rewrite, split_ref
+from xl_var_cli.workbook.calc.book import Book, CellKey
+from xl_var_cli.workbook.calc.grammar import Node
+from xl_var_cli.workbook.calc.library import excel_functions
+from xl_var_cli.workbook.calc.operands import SPILL, Grid, Ref
+from xl_var_cli.workbook.calc.structured import Table
+from xl_var_cli.workbook.cells import ErrorValue, Key, coord, keys_of
 from xl_var_cli.workbook.portable_arrays import Mark
-from xl_var_cli.workbook.values import (
-    Area,
-    NotExcel,
-    engine_value,
-    file_value,
-    implicit_intersection,
-    udf_argument,
-    udf_result,
-)
+from xl_var_cli.workbook.values import NotExcel, engine_value, file_value, udf_argument, udf_result
 
 __all__ = ["Evaluation", "evaluate", "xl_functions"]
 
-_BOOK = "XLVAR.XLSX"
 _MAX_ROW, _MAX_COL = 1_048_576, 16_384
 _MAX_PASSES = 4
+_STACK_BYTES = 512 * 1024 * 1024  # a chain of 100,000 formulas, each reading the one before, calculates
+_RECURSION = 400_000
 
 
 @dataclass(frozen=True)
@@ -106,257 +91,184 @@ def xl_functions() -> dict[str, Callable[..., Any]]:
     return {name: getattr(module, name) for name in module.__all__}
 
 
-def _whole(number: Any, size: int, vertical: bool) -> Any:
-    """INDEX's row/column number 0 (or omitted) as the array 1..size that selects the whole column/row."""
-    value = number.value if isinstance(number, Ranges) else number
-    first = np.ravel(value)[0] if np.size(value) == 1 else None
-    if value is sh.EMPTY or first is sh.EMPTY or (not isinstance(first, bool | str | None) and first == 0):
-        return np.arange(1, size + 1).reshape((size, 1) if vertical else (1, size)).view(Array)
-    return number
-
-
-def _index(array: Any, row_num: Any, col_num: Any = None, area_num: Any = 1) -> Any:
-    """Excel's INDEX: row or column number 0 means the whole column or row of the area, and so does
-    an omitted column number for an area of several rows and columns."""
-    if isinstance(array, Ranges):
-        area = array.ranges[0]
-        rows, cols = int(area["r2"]) - int(area["r1"]) + 1, int(area["n2"]) - int(area["n1"]) + 1
-    else:
-        rows, cols = np.shape(np.atleast_2d(array))
-    if col_num is None and min(rows, cols) > 1:
-        col_num = 0
-    if col_num is not None:
-        row_num, col_num = _whole(row_num, rows, True), _whole(col_num, cols, False)
-    return xindex(array, row_num, col_num, area_num)
-
-
-def _register(epoch: dt.datetime) -> set[str]:
-    """Put xl-var's functions in ``formulas``' function table (idempotent); return their names."""
-    table = formulas.get_functions()
-    table["INDEX"] = dict(table["INDEX"], function=wrap_impure_func(wrap_func(_index, ranges=True)))
+def _functions(epoch: dt.datetime) -> dict[str, Callable[..., Any]]:
+    """Excel's functions and xl-var's, the latter called with xlwings-shaped arguments."""
+    table = dict(excel_functions())
     for name, fn in xl_functions().items():
 
         def call(*args: Any, _fn: Callable[..., Any] = fn) -> Any:
             return udf_result(_fn(*(udf_argument(a) for a in args)), epoch)
 
-        table[name] = wrap_func(functools.update_wrapper(call, fn))
-    return set(xl_functions())
+        table[name] = functools.update_wrapper(call, fn)
+    return table
+
+
+def _cell_key(key: Key) -> CellKey:
+    col, row, _, _ = range_boundaries(key[1])
+    return key[0], row, col
+
+
+def _key(cell: CellKey) -> Key:
+    return cell[0], coord(cell[1], cell[2])
+
+
+def _calls(node: Node, names: frozenset[str]) -> bool:
+    """Whether a syntax tree calls one of ``names``."""
+    if node[0] == "call":
+        return node[1] in names or any(_calls(a, names) for a in node[2])
+    return any(_calls(x, names) for x in node[1:] if isinstance(x, tuple) and x and isinstance(x[0], str))
+
 
 # ----------------------------------------------------------------------------- the book as read
 @dataclass
-class _Book:
-    epoch: dt.datetime
-    constants: dict[Key, Any] = field(default_factory=dict)
-    formulas: dict[Key, str] = field(default_factory=dict)
-    arrays: dict[Key, tuple[str, str]] = field(default_factory=dict)  # anchor -> (text, stored ref)
-    ours: set[Key] = field(default_factory=set)  # formulas calling an xl-var function
-    names: dict[str, str] = field(default_factory=dict)
-    skipped: dict[Key, str] = field(default_factory=dict)
-    order: list[str] = field(default_factory=list)  # sheet titles
-
-    def computed(self) -> list[tuple[Key, str]]:
-        """Every formula the engine calculates: (cell, text)."""
-        return list(self.formulas.items()) + [(k, text) for k, (text, _) in self.arrays.items()]
+class _Read:
+    book: Book
+    formulas: dict[CellKey, str] = field(default_factory=dict)  # plain formulas
+    arrays: dict[CellKey, str] = field(default_factory=dict)  # anchor -> stored ref
+    ours: set[CellKey] = field(default_factory=set)
+    skipped: dict[CellKey, str] = field(default_factory=dict)
+    constants: set[CellKey] = field(default_factory=set)
 
 
-def _quoted(title: str) -> str:
-    return "'" + title.replace("'", "''") + "'"
+def _tables(ws: Worksheet) -> Iterable[Table]:
+    for table in ws.tables.values():
+        c1, r1, c2, r2 = range_boundaries(table.ref)
+        header = 0 if table.headerRowCount == 0 else 1
+        totals = int(table.totalsRowCount or 0)
+        columns = tuple(col.name for col in table.tableColumns)
+        yield Table(table.name, ws.title, r1, c1, r2, c2, header, totals, columns)
 
 
-def _read_book(wb: Workbook, ours: set[str], cached: Callable[[Key], Any]) -> _Book:
-    """Constants, formulas, array formulas and names of ``wb``; what cannot be calculated is set aside."""
-    book = _Book(epoch=wb.epoch)
-    known = set(formulas.get_functions()) | ours
-    for ws in wb.worksheets:
-        if not isinstance(ws, Worksheet):
-            continue
-        book.order.append(ws.title)
-        for (row, col), c in sorted(ws._cells.items()):  # openpyxl's sparse cell store (formulas reads it too)
-            v, key = c.value, (ws.title, coord(row, col))
+def _read(wb: Workbook, cached: Callable[[Key], Any], functions: Mapping[str, Callable[..., Any]]) -> _Read:
+    """Constants, formulas, array formulas, names and tables of ``wb``, compiled."""
+    epoch = wb.epoch
+    sheets = [ws for ws in wb.worksheets if isinstance(ws, Worksheet)]
+    constants: dict[CellKey, Any] = {}
+    texts: dict[CellKey, tuple[str, str | None]] = {}  # cell -> (formula, array ref or None)
+    skipped: dict[CellKey, str] = {}
+    names: dict[str, str] = {}
+    tables: dict[str, Table] = {}
+    for ws in sheets:
+        title = ws.title
+        for (row, col), c in ws._cells.items():  # openpyxl's sparse cell store
+            v = c.value
             if v is None:
                 continue
             if isinstance(v, DataTableFormula):
-                book.skipped[key] = "is a data table (What-If analysis)"
+                skipped[(title, row, col)] = "is a data table (What-If analysis)"
                 continue
-            text = v.text or "=" if isinstance(v, ArrayFormula) else str(v) if c.data_type == "f" else None
-            if text is None:
-                book.constants[key] = engine_value(ErrorValue(str(v).upper()) if c.data_type == "e" else v,
-                                                    wb.epoch)
-                continue
-            rewritten = rewrite(text, ours, known, lambda sheet, cell: None)
-            reason = _unsupported(rewritten)
-            if rewritten.calls_ours:
-                book.ours.add(key)
-            if reason:
-                book.skipped[key] = reason
-                book.constants[key] = engine_value(cached(key), wb.epoch)
-            elif isinstance(v, ArrayFormula):
-                book.arrays[key] = (text, (v.ref or key[1]).replace("$", ""))
+            if isinstance(v, ArrayFormula):
+                texts[(title, row, col)] = (v.text or "=", (v.ref or coord(row, col)).replace("$", ""))
+            elif c.data_type == "f":
+                texts[(title, row, col)] = (str(v), None)
             else:
-                book.formulas[key] = text
-        for name, dn in ws.defined_names.items():  # sheet-scoped names count where no global one exists
-            target = dn.attr_text if "!" in dn.attr_text else f"{_quoted(ws.title)}!{dn.attr_text}"
-            book.names.setdefault(name.upper(), "=" + target)
+                constants[(title, row, col)] = engine_value(
+                    ErrorValue(str(v).upper()) if c.data_type == "e" else v, epoch)
+        for name, dn in ws.defined_names.items():
+            target = dn.attr_text if "!" in dn.attr_text else f"'{title.replace(chr(39), chr(39) * 2)}'!{dn.attr_text}"
+            names[f"{title.upper()}!{name.upper()}"] = "=" + target
+        for table in _tables(ws):
+            tables[table.name.upper()] = table
     for name, dn in wb.defined_names.items():
         if not (dn.hidden or name.startswith("_xlnm.")) and dn.attr_text:
-            book.names[name.upper()] = "=" + dn.attr_text
-    return book
-
-
-# ----------------------------------------------------------------------------- one pass of the engine
-def _unsupported(rewritten: Rewritten) -> str:
-    """Why the engine cannot calculate a formula ("" when it can)."""
-    if rewritten.external:
-        return "refers to another workbook"
-    if rewritten.unknown_functions:
-        return "uses " + ", ".join(rewritten.unknown_functions) + ", which the formula engine lacks"
-    try:
-        formulas.Parser().ast(rewritten.text)
-    except Exception as exc:  # formulas raises its own error types for syntax it cannot parse
-        return f"cannot be parsed ({type(exc).__name__})"
-    return ""
-
-
-def _constant(value: Any) -> Any:
-    """A model value ready for ``from_dict``: text that looks like a formula stays text."""
-    if isinstance(value, str) and not isinstance(value, XlError) and formulas.Parser().is_formula(value):
-        return '="' + value.replace('"', '""') + '"'
-    return value
-
-
-def _blocks(constants: Mapping[Key, Any]) -> Iterable[tuple[str, str, Any]]:
-    """Constants grouped into rectangular blocks: (sheet, "A1:G783", 2-D array) or (sheet, "A1", value).
-
-    ``formulas`` links every cell to every range that reads it; a data table handed over as
-    one block instead of thousands of cells keeps that graph small (a rolling window over
-    the returns is then one link, not one per cell).
-    """
-    runs: dict[tuple[str, int], list[list[int]]] = {}
-    singles = []
-    for (sheet, at), value in constants.items():
-        min_col, row, _, _ = range_boundaries(at)
-        if isinstance(_constant(value), str) and _constant(value) != value:  # text shown as a formula
-            singles.append((sheet, at, _constant(value)))
-            continue
-        cols = runs.setdefault((sheet, row), [])
-        if cols and cols[-1][1] == min_col - 1:
-            cols[-1][1] = min_col
+            names[name.upper()] = "=" + dn.attr_text
+    book = Book((ws.title for ws in sheets), constants, functions, names, tables)
+    read = _Read(book, skipped=skipped, constants=set(constants))
+    ours = frozenset(xl_functions())
+    for key, (text, ref) in texts.items():
+        reason = "refers to another workbook" if "[" in text and _external(text) else book.add_formula(key, text)
+        if not reason and _calls(book.formulas[key].node, ours):
+            read.ours.add(key)
+        if reason:
+            if any(name in text.upper() for name in ours):
+                read.ours.add(key)
+            read.skipped[key] = reason
+            book.cells[key] = engine_value(cached(_key(key)), epoch)
+        elif ref is not None:
+            read.arrays[key] = ref
         else:
-            cols.append([min_col, min_col])
-    open_blocks: dict[tuple[str, int, int], list[int]] = {}  # (sheet, first col, last col) -> [first row, last row]
-    done: list[tuple[str, int, int, int, int]] = []
-    for (sheet, row), spans in sorted(runs.items()):
-        for c1, c2 in spans:
-            block = open_blocks.get((sheet, c1, c2))
-            if block and block[1] == row - 1:
-                block[1] = row
-                continue
-            if block:
-                done.append((sheet, c1, c2, block[0], block[1]))
-            open_blocks[(sheet, c1, c2)] = [row, row]
-    done += [(sheet, c1, c2, r1, r2) for (sheet, c1, c2), (r1, r2) in open_blocks.items()]
-    for sheet, c1, c2, r1, r2 in done:
-        if (c1, r1) == (c2, r2):
-            yield sheet, coord(r1, c1), constants[(sheet, coord(r1, c1))]
-            continue
-        grid = np.empty((r2 - r1 + 1, c2 - c1 + 1), dtype=object)
-        for r in range(r1, r2 + 1):
-            for c in range(c1, c2 + 1):
-                grid[r - r1, c - c1] = constants[(sheet, coord(r, c))]
-        yield sheet, f"{coord(r1, c1)}:{coord(r2, c2)}", grid
-    yield from singles
+            read.formulas[key] = text
+    for key in skipped:
+        book.cells.setdefault(key, engine_value(cached(_key(key)), epoch))
+    return read
 
 
-class _Pass:
-    """The ``formulas`` model of the book for given array/spill ranges, calculated."""
+def _external(text: str) -> bool:
+    """Whether a formula refers to another workbook (``[1]Sheet1!A1``, ``'C:\\x\\[b.xlsx]S'!A1``)."""
+    from xl_var_cli.workbook.formula_text import tokens
 
-    def __init__(self, book: _Book, spills: Mapping[Key, str], ours: set[str]) -> None:
-        self.spills = spills
-        alias = {t: f"XLVARSHEET{i + 1}" for i, t in enumerate(book.order)}  # formulas mishandles some names
-        sheets = {t.upper(): a for t, a in alias.items()}
-        quoted = {t: f"'[{_BOOK}]{a}'!" for t, a in alias.items()}
-        self.prefix = {t: str(formulas.Ranges().push(q + "A1").ranges[0]["name"])[:-2]  # as the engine names it
-                       for t, q in quoted.items()}
-        known = set(formulas.get_functions()) | ours
-        by_upper = {t.upper(): t for t in book.order}
-
-        def spill_of(sheet: str | None, cell: str, here: str) -> str | None:
-            return spills.get((by_upper.get(sheet.upper(), sheet) if sheet else here, cell))
-
-        cover = {c for a, ref in spills.items() for c in keys_of(a, ref) if c != a}
-        model: dict[str, Any] = {}
-        for sheet, ref, value in _blocks({k: v for k, v in book.constants.items() if k not in cover}):
-            model[quoted[sheet] + ref] = value
-        for key, text in book.computed():
-            if key not in cover:
-                rewritten = rewrite(text, ours, known, functools.partial(spill_of, here=key[0]), sheets)
-                model[quoted[key[0]] + spills.get(key, key[1])] = rewritten.text
-        for name, text in book.names.items():
-            model[f"'[{_BOOK}]'!{name}"] = rewrite(text, ours, known, lambda sheet, cell: None, sheets).text
-        self.model = formulas.ExcelModel().from_dict(model)
-        self.solution = self.model.calculate()
-
-    def node(self, key: Key) -> str:
-        """The engine's name for a formula's output: its cell, or its array/spill range."""
-        return self.prefix[key[0]] + self.spills.get(key, key[1])
-
-    def full_result(self, key: Key) -> Any:
-        """The formula's whole result (a value, array or reference) before it is cut to its cell or range."""
-        cell = self.model.cells.get(self.node(key))
-        if cell is None or cell.func is None:
-            return None
-        pipe = cell.func.func
-        return getattr(pipe, "solution", {}).get(pipe.outputs[0])
-
-    def full_shape(self, key: Key) -> tuple[int, int] | None:
-        """Rows x columns of the formula's whole result."""
-        result = self.full_result(key)
-        if result is None:
-            return None
-        shape = np.shape(getattr(result, "value", result))
-        return (1, 1) if len(shape) < 2 else (int(shape[0]), int(shape[1]))
-
-    def block(self, key: Key) -> np.ndarray | None:
-        result = self.solution.get(self.node(key))
-        return None if result is None else np.atleast_2d(np.asarray(result.value, dtype=object))
+    return any(t.subtype == "RANGE" and t.value.lstrip("'").startswith("[") for t in tokens(text) or [])
 
 
 # ----------------------------------------------------------------------------- spills
-def _spill_ref(anchor: str, shape: tuple[int, int]) -> str | None:
-    min_col, min_row, _, _ = range_boundaries(anchor)
-    last_row, last_col = min_row + shape[0] - 1, min_col + shape[1] - 1
+def _last(anchor: CellKey, shape: tuple[int, int]) -> tuple[int, int] | None:
+    last_row, last_col = anchor[1] + shape[0] - 1, anchor[2] + shape[1] - 1
     if last_row > _MAX_ROW or last_col > _MAX_COL:
         return None
-    return anchor if shape == (1, 1) else f"{anchor}:{coord(last_row, last_col)}"
+    return last_row, last_col
 
 
-def _position(book: _Book, key: Key) -> tuple[int, int, int]:
-    min_col, min_row, _, _ = range_boundaries(key[1])
-    return book.order.index(key[0]), min_row, min_col
+def _cells(anchor: CellKey, last: tuple[int, int]) -> list[CellKey]:
+    return [(anchor[0], r, c) for r in range(anchor[1], last[0] + 1) for c in range(anchor[2], last[1] + 1)
+            if (r, c) != anchor[1:]]
 
 
-def _place_spills(book: _Book, shapes: Mapping[Key, tuple[int, int]], fixed: Mapping[Key, str],
-                  dynamic: set[Key]) -> tuple[dict[Key, str], set[Key]]:
+Last = tuple[int, int]
+"""The last row and column of an array's range."""
+
+
+def _place_spills(read: _Read, shapes: Mapping[CellKey, tuple[int, int]], fixed: Mapping[CellKey, Last],
+                  dynamic: set[CellKey], rank: Mapping[str, int]) -> tuple[dict[CellKey, Last], set[CellKey]]:
     """Spill ranges for ``shapes``, claimed in sheet/row/column order.
 
     A dynamic array whose range would cover a filled cell (or another spill) is blocked
     (``#SPILL!``); a plain formula whose table cannot spill stays a plain formula.
     """
-    taken = set(book.constants) | set(book.formulas) | set(book.arrays)
-    for anchor, fixed_ref in fixed.items():
-        taken.update(keys_of(anchor, fixed_ref))
+    taken = read.constants | set(read.formulas) | set(read.arrays) | set(read.skipped)
+    for anchor, last in fixed.items():
+        taken.update(_cells(anchor, last))
     spills, blocked = dict(fixed), set()
-    for anchor in sorted(shapes, key=functools.partial(_position, book)):
-        ref = _spill_ref(anchor[1], shapes[anchor])
-        cells = [] if ref is None else [c for c in keys_of(anchor, ref) if c != anchor]
-        if ref is None or taken.intersection(cells):
+    for anchor in sorted(shapes, key=lambda k: (rank.get(k[0], 0), k[1], k[2])):
+        last = _last(anchor, shapes[anchor])
+        cells = [] if last is None else _cells(anchor, last)
+        if last is None or taken.intersection(cells):
             if anchor in dynamic:
                 blocked.add(anchor)
-                spills[anchor] = anchor[1]
+                spills[anchor] = anchor[1:]
             continue
-        spills[anchor] = ref
+        spills[anchor] = last
         taken.update(cells)
     return spills, blocked
+
+
+def _shape(result: Any) -> tuple[int, int]:
+    if isinstance(result, Grid | Ref):
+        return result.shape
+    return (1, 1)
+
+
+def _deep(run: Callable[[], Any]) -> Any:
+    """``run()`` on a thread with a large stack: dependency chains recurse as deep as they are long."""
+    out: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            out["value"] = run()
+        except BaseException as exc:  # handed back to the caller's thread
+            out["error"] = exc
+
+    old_stack, old_limit = threading.stack_size(_STACK_BYTES), sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old_limit, _RECURSION))
+    try:
+        worker = threading.Thread(target=target, name="xl-var-calc", daemon=True)
+        worker.start()
+    finally:
+        threading.stack_size(old_stack)
+    worker.join()
+    sys.setrecursionlimit(old_limit)
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
 
 
 def evaluate(wb: Workbook, dynamic: Iterable[Key] = (),
@@ -384,84 +296,92 @@ def evaluate(wb: Workbook, dynamic: Iterable[Key] = (),
         Every array formula calling an xl-var function is a dynamic array too: a workbook saved
         by openpyxl (the report's templates) has lost the ``cm`` flag that says so.
     """
-    ours = _register(wb.epoch)
-    book = _read_book(wb, ours, cached)
-    dynamic = set(dynamic)
+    return _deep(lambda: _evaluate(wb, dynamic, cached, plain, portable, our_arrays_spill))
+
+
+def _evaluate(wb: Workbook, dynamic_keys: Iterable[Key], cached: Callable[[Key], Any], plain: Iterable[Key],
+              portable: Mapping[Key, Mark] | None, our_arrays_spill: bool) -> Evaluation:
+    read = _read(wb, cached, _functions(wb.epoch))
+    book = read.book
+    for key in list(read.skipped):
+        book.stored[key] = book.cells.get(key)
+    for key in read.formulas.keys() | read.arrays.keys():
+        book.stored[key] = engine_value(cached(_key(key)), wb.epoch)
+    dynamic = {_cell_key(k) for k in dynamic_keys}
     if our_arrays_spill:
-        dynamic |= book.ours & book.arrays.keys()
+        dynamic |= read.ours & read.arrays.keys()
     for key, (ref, is_dynamic) in (portable or {}).items():
-        if key in book.formulas and key in book.ours:
-            book.arrays[key] = (book.formulas.pop(key), ref)
+        cell = _cell_key(key)
+        if cell in read.formulas and cell in read.ours:
+            read.formulas.pop(cell)
+            read.arrays[cell] = ref
             if is_dynamic:
-                dynamic.add(key)
-    dynamic = {k for k in dynamic if k in book.arrays}
-    fixed = {k: ref for k, (_, ref) in book.arrays.items() if k not in dynamic}
-    for k in dynamic:  # an old spill's cells are not constants: the new result decides them
-        for c in keys_of(k, book.arrays[k][1]):
-            if c != k:
-                book.constants.pop(c, None)
-    keep = set(plain)
-    candidates = dynamic | {k for k in book.formulas if k not in keep and k in book.ours}
-    spills = dict(fixed) | {k: book.arrays[k][1] for k in dynamic}
-    run = _Pass(book, spills, ours)
-    blocked: set[Key] = set()
-    for _ in range(_MAX_PASSES):
+                dynamic.add(cell)
+    dynamic &= read.arrays.keys()
+    stored_last = {}
+    for k, ref in read.arrays.items():
+        _, _, max_col, max_row = range_boundaries(ref)
+        stored_last[k] = (max_row, max_col)
+    old_cover = {c for k in dynamic for c in _cells(k, stored_last[k])}  # skipped anchors keep theirs (below)
+    for cell in old_cover:  # an old spill's cells are not constants: the new result decides them
+        book.cells.pop(cell, None)
+        read.constants.discard(cell)
+    for cell in read.arrays:
+        stored = stored_last[cell]
+        for c in _cells(cell, stored):
+            book.stored[c] = engine_value(cached(_key(c)), wb.epoch)
+    fixed = {k: stored_last[k] for k in read.arrays if k not in dynamic}
+    keep = {_cell_key(k) for k in plain}
+    candidates = dynamic | {k for k in read.formulas if k not in keep and k in read.ours}
+    spills = fixed | {k: stored_last[k] for k in dynamic}
+    rank = {t: i for i, t in enumerate(book.order)}
+    blocked: set[CellKey] = set()
+    for attempt in range(_MAX_PASSES):
+        book.set_arrays({k: last for k, last in spills.items() if k not in blocked})
+        book.run()
         shapes = {}
         for key in candidates:
-            shape = run.full_shape(key)
-            if shape is not None and (key in dynamic or shape != (1, 1)):
-                shapes[key] = shape
-        new_spills, blocked = _place_spills(book, shapes, fixed, dynamic)
-        if new_spills == spills:
+            if key in book.results and (key in dynamic or _shape(book.results[key]) != (1, 1)):
+                shapes[key] = _shape(book.results[key])
+        new_spills, blocked = _place_spills(read, shapes, fixed, dynamic, rank)
+        if new_spills == spills or attempt == _MAX_PASSES - 1:
             break
         spills = new_spills
-        run = _Pass(book, spills, ours)
-    return _collect(book, run, spills, fixed, blocked,
-                    {c for k in dynamic for c in keys_of(k, book.arrays[k][1]) if c != k})
+        book.reset()
+    return _collect(read, spills, fixed, blocked, old_cover, stored_last)
 
 
-def _areas(book: _Book, text: str) -> list[Area]:
-    """Where the references (and names of references) of a formula lie, in formula order."""
-    out = []
-    for ref in references(text):
-        target = book.names.get(ref.upper(), "=" + ref)[1:]
-        try:
-            min_col, min_row, max_col, max_row = range_boundaries(split_ref(target)[1])
-        except (ValueError, TypeError):  # a name of a formula or constant, or not a reference
-            continue
-        if None not in (min_col, min_row, max_col, max_row):
-            out.append((min_col, min_row, max_col, max_row))
-    return out
-
-
-def _collect(book: _Book, run: _Pass, spills: dict[Key, str], fixed: Mapping[Key, str], blocked: set[Key],
-             old_cover: set[Key]) -> Evaluation:
+def _collect(read: _Read, spills: dict[CellKey, tuple[int, int]], fixed: Mapping[CellKey, tuple[int, int]],
+             blocked: set[CellKey], old_cover: set[CellKey], stored_last: Mapping[CellKey, tuple[int, int]]
+             ) -> Evaluation:
+    book = read.book
     values: dict[Key, Any] = {}
-    skipped = dict(book.skipped)
-    for key, text in book.computed():
-        block = run.block(key)
-        if block is None:
-            skipped[key] = "could not be calculated (circular reference?)"
+    skipped = {_key(k): reason for k, reason in read.skipped.items()}
+    skipped.update({_key(k): reason for k, reason in book.failed.items()})
+    arrays: dict[Key, str] = {}
+    computed = []
+    for key in list(read.formulas) + list(read.arrays):
+        if key in book.failed:
             continue
         if key in blocked:
-            values[key] = ErrorValue("#SPILL!")
+            values[_key(key)] = ErrorValue(SPILL.code)
+            arrays[_key(key)] = _key(key)[1]
+            computed.append(_key(key))
             continue
-        ref = spills.get(key, key[1])
-        min_col, min_row, _, _ = range_boundaries(ref)
-        if key in book.formulas and ref == key[1] and key not in book.ours:  # legacy: implicit intersection
-            shown = implicit_intersection(run.full_result(key), min_row, min_col, _areas(book, text))
-            block = np.array([[shown]], dtype=object)
+        last = spills.get(key)
+        cells = [key] + ([] if last is None else _cells(key, last))
         try:
-            cells = {(key[0], coord(r, c)): file_value(block[r - min_row, c - min_col])
-                     if r - min_row < block.shape[0] and c - min_col < block.shape[1] else ErrorValue("#N/A")
-                     for r, c in cells_of(ref)}
+            out = {_key(c): file_value(book.cells.get(c)) for c in cells}
         except NotExcel as exc:
-            skipped[key] = f"gave {exc}, which is no Excel value"
+            skipped[_key(key)] = f"gave {exc}, which is no Excel value"
             continue
-        values.update(cells)
-    arrays = {k: ref for k, ref in spills.items() if k not in skipped}
+        values.update(out)
+        computed.append(_key(key))
+        if last is not None:
+            arrays[_key(key)] = _key(key)[1] if last == key[1:] else f"{_key(key)[1]}:{coord(*last)}"
     covered = {c for a, r in arrays.items() for c in keys_of(a, r)}
-    return Evaluation(values=values, arrays=arrays, dynamic=frozenset(k for k in arrays if k not in fixed),
-                      cleared=frozenset(old_cover - covered),
-                      computed=frozenset(k for k, _ in book.computed() if k not in skipped), skipped=skipped,
-                      ours=frozenset(book.ours))
+    kept = {c for a in read.arrays if _key(a) in skipped for c in _cells(a, stored_last[a])}  # as stored
+    return Evaluation(values=values, arrays=arrays,
+                      dynamic=frozenset(_key(k) for k in spills if k not in fixed and _key(k) in arrays),
+                      cleared=frozenset(_key(c) for c in old_cover - kept) - covered,
+                      computed=frozenset(computed), skipped=skipped, ours=frozenset(_key(k) for k in read.ours))

@@ -26,12 +26,12 @@ from dataclasses import dataclass
 
 from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
 
-__all__ = ["BLANK", "Rewritten", "references", "rewrite", "split_ref"]
+__all__ = ["ADDIN_PREFIX", "BLANK", "Rewritten", "references", "rewrite", "split_ref", "tokens"]
 
 BLANK = "\ue000"
 """A text no cell can hold (Unicode private use), standing for an omitted argument."""
 
-_ADDIN_PREFIX = re.compile(r"^(?:_xludf\.|\[\d+\]!|'[^']*(?:''[^']*)*'!|[^'!(]+\.xla[m]?!)", re.I)
+ADDIN_PREFIX = re.compile(r"^(?:_xludf\.|\[\d+\]!|'[^']*(?:''[^']*)*'!|[^'!(]+\.xla[m]?!)", re.I)
 _ANCHOR = "_XLFN.ANCHORARRAY("
 _SPILL_REF = re.compile(r"(?<![\w.])((?:'[^']*(?:''[^']*)*'|[A-Za-z_][\w.]*)!)?(\$?[A-Z]{1,3}\$?\d+)#")
 
@@ -76,7 +76,7 @@ def _spill_text(ref: str, spills: SpillLookup, sheets: Mapping[str, str]) -> str
     return _renamed(f"{prefix}!{target}" if prefix else target, sheets)
 
 
-def _tokens(text: str) -> list[Token] | None:
+def tokens(text: str) -> list[Token] | None:
     """Tokens of ``text``; a typed spill reference ``A1#`` is read as Excel stores it, ANCHORARRAY(A1)."""
     for attempt in (text, _SPILL_REF.sub(lambda m: f"_xlfn.ANCHORARRAY({m.group(1) or ''}{m.group(2)})", text)):
         try:
@@ -88,8 +88,8 @@ def _tokens(text: str) -> list[Token] | None:
 
 def references(text: str) -> tuple[str, ...]:
     """The references and names a formula reads, as written (``"Sheet1!$A$1:$B$4"``, ``"Rate"``)."""
-    tokens = _tokens(text) or []
-    return tuple(t.value for t in tokens if t.type == Token.OPERAND and t.subtype == Token.RANGE)
+    items = tokens(text) or []
+    return tuple(t.value for t in items if t.type == Token.OPERAND and t.subtype == Token.RANGE)
 
 
 def rewrite(text: str, ours: Collection[str], known: Collection[str], spills: SpillLookup,
@@ -110,8 +110,8 @@ def rewrite(text: str, ours: Collection[str], known: Collection[str], spills: Sp
         Upper-case sheet name -> the alias the engine knows that sheet by.
     """
     sheets = sheets or {}
-    tokens = _tokens(text)
-    if tokens is None:
+    items = tokens(text)
+    if items is None:
         return Rewritten(text)
     out: list[str] = []
     unknown: list[str] = []
@@ -120,18 +120,18 @@ def rewrite(text: str, ours: Collection[str], known: Collection[str], spills: Sp
     frames: list[bool] = []  # one per open function/parenthesis/array: is it an xl-var call?
     last = ""  # "open", "sep" or "" (anything else) since the last non-blank token
     i = 0
-    while i < len(tokens):
-        tok = tokens[i]
+    while i < len(items):
+        tok = items[i]
         if tok.type == Token.WSPACE:
             out.append(tok.value)
             i += 1
             continue
         in_ours = bool(frames) and frames[-1]
         if tok.type == Token.FUNC and tok.subtype == Token.OPEN:
-            name = _ADDIN_PREFIX.sub("", tok.value[:-1]).upper()
-            if (name + "(" == _ANCHOR and i + 2 < len(tokens) and tokens[i + 1].subtype == Token.RANGE
-                    and tokens[i + 2].type == Token.FUNC and tokens[i + 2].subtype == Token.CLOSE):
-                out.append(_spill_text(tokens[i + 1].value, spills, sheets))
+            name = ADDIN_PREFIX.sub("", tok.value[:-1]).upper()
+            if (name + "(" == _ANCHOR and i + 2 < len(items) and items[i + 1].subtype == Token.RANGE
+                    and items[i + 2].type == Token.FUNC and items[i + 2].subtype == Token.CLOSE):
+                out.append(_spill_text(items[i + 1].value, spills, sheets))
                 last = ""
                 i += 3
                 continue

@@ -1,0 +1,349 @@
+"""A workbook's cells calculated on demand, in dependency order.
+
+:class:`Book` holds the constants and compiled formulas of every sheet. Reading a cell that
+holds a formula calculates it first (depth first, so each formula runs once, after what it
+reads); a cell met again while it is being calculated is a circular reference. Array
+formulas and spills write their whole range; a plain formula whose result is an array shows
+one value by Excel's implicit intersection (Microsoft, "Implicit intersection operator: @").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from xl_var_cli.workbook.calc import compiler
+from xl_var_cli.workbook.calc.grammar import FormulaSyntaxError, Node, parse, parse_reference, shape_key
+from xl_var_cli.workbook.calc.operands import NA, NAME, REF, VALUE, Grid, Ref, XlError
+from xl_var_cli.workbook.calc.structured import Table, resolve_structured
+
+__all__ = ["Book", "CellKey", "Circular"]
+
+CellKey = tuple[str, int, int]
+"""(sheet title, row, column), 1-based."""
+
+_UNSET = type("_Unset", (), {"__repr__": lambda self: "<unset>"})()
+_PENDING = type("_Pending", (), {"__repr__": lambda self: "<pending>"})()
+
+
+class Circular(Exception):
+    """A cell was read while it was being calculated."""
+
+
+@dataclass
+class _Formula:
+    text: str
+    run: Callable[[int, int], Any]
+    node: Node
+
+
+def _areas(node: Node, row: int, col: int) -> list[tuple[int, int, int, int]]:
+    """Every reference of a syntax tree as (r1, c1, r2, c2) for the cell at (row, col)."""
+    out = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if not isinstance(n, tuple) or not n:
+            continue
+        if not isinstance(n[0], str):  # a tuple of nodes (a call's arguments)
+            stack.extend(n)
+        elif n[0] == "ref":
+            (r1, c1, r2, c2), fixed = n[2], n[3]
+            out.append((r1 if fixed[0] else row + r1, c1 if fixed[1] else col + c1,
+                        r2 if fixed[2] else row + r2, c2 if fixed[3] else col + c2))
+        else:
+            stack.extend(x for x in n[1:] if isinstance(x, tuple))
+    return out[::-1]
+
+
+class Book:
+    """Constants and formulas of a workbook, calculated when read.
+
+    Parameters
+    ----------
+    sheets : iterable of str
+        Sheet titles in workbook order.
+    constants : mapping
+        (title, row, col) -> value (:mod:`~xl_var_cli.workbook.calc.operands`).
+    functions : mapping
+        Excel function name -> implementation.
+    names : mapping
+        Upper-case defined name -> its formula text (``"=Sheet1!$A$1:$B$9"``); a sheet-scoped
+        name is keyed ``"TITLE!NAME"`` (upper case).
+    tables : mapping
+        Upper-case table name -> :class:`~xl_var_cli.workbook.calc.structured.Table`.
+    """
+
+    def __init__(self, sheets: Iterable[str], constants: Mapping[CellKey, Any],
+                 functions: Mapping[str, Callable[..., Any]], names: Mapping[str, str] | None = None,
+                 tables: Mapping[str, Table] | None = None) -> None:
+        self.order = list(sheets)
+        self._titles = {t.upper(): t for t in self.order}
+        self.cells: dict[CellKey, Any] = dict(constants)
+        self.functions = functions
+        self.names = dict(names or {})
+        self.tables = dict(tables or {})
+        self.formulas: dict[CellKey, _Formula] = {}
+        self.arrays: dict[CellKey, tuple[int, int]] = {}  # anchor -> (last row, last col)
+        self.cover: dict[CellKey, CellKey] = {}  # cell of an array range -> its anchor
+        self.results: dict[CellKey, Any] = {}  # anchor/candidate -> the formula's whole result
+        self.failed: dict[CellKey, str] = {}
+        self.stored: dict[CellKey, Any] = {}  # what a failed cell shows instead
+        self._shapes: dict[tuple[str, str], tuple[Node, Callable[[int, int], Any]]] = {}
+        self._name_cache: dict[tuple[str, str], Callable[[int, int], Any] | XlError] = {}
+        self._extent: dict[str, list[int]] = {t: [1, 1] for t in self.order}
+        for (sheet, r, c) in self.cells:
+            self._grow(sheet, r, c)
+        self._runtime = {"_ref": self._ref, "_name": self._name, "_table": self._table, "_spill": self._spill,
+                         "_single": self._single, "_indirect": self._indirect}
+
+    # ------------------------------------------------------------------------- building
+    def title(self, sheet: str) -> str:
+        """A sheet name as written in a formula -> its title (#REF! stands in for an unknown sheet)."""
+        return self._titles.get(sheet.upper(), sheet)
+
+    def _grow(self, sheet: str, r: int, c: int) -> None:
+        ext = self._extent.setdefault(sheet, [1, 1])
+        if r > ext[0]:
+            ext[0] = r
+        if c > ext[1]:
+            ext[1] = c
+
+    def add_formula(self, key: CellKey, text: str) -> str:
+        """Compile the formula of a cell; the reason it cannot be calculated, or ""."""
+        sheet, r, c = key
+        shape = (sheet, shape_key(text, r, c))
+        compiled = self._shapes.get(shape)
+        if compiled is None:
+            try:
+                node = parse(text, r, c)
+                compiled = (node, compiler.compile_formula(node, sheet, self.functions, self._runtime, self.title))
+            except FormulaSyntaxError as exc:
+                return f"cannot be parsed ({exc})"
+            except compiler.Unsupported as exc:
+                return str(exc)
+            except (SyntaxError, RecursionError, MemoryError):
+                return "is too deeply nested to compile"
+            self._shapes[shape] = compiled
+        self.formulas[key] = _Formula(text, compiled[1], compiled[0])
+        self.cells[key] = _UNSET
+        self._grow(sheet, r, c)
+        return ""
+
+    def set_arrays(self, arrays: Mapping[CellKey, tuple[int, int]]) -> None:
+        """The ranges array formulas and spills cover now: anchor -> (last row, last column)."""
+        self.arrays = dict(arrays)
+        self.cover = {}
+        for (sheet, r1, c1), (r2, c2) in self.arrays.items():
+            for r in range(r1, r2 + 1):
+                for c in range(c1, c2 + 1):
+                    if (r, c) != (r1, c1):
+                        self.cover[(sheet, r, c)] = (sheet, r1, c1)
+                        self.cells[(sheet, r, c)] = _UNSET
+            self._grow(sheet, r2, c2)
+
+    def reset(self) -> None:
+        """Forget every calculated value (before a new pass with other array ranges)."""
+        for key in self.formulas:
+            self.cells[key] = _UNSET
+        for key in list(self.cells):
+            if key in self.cover or self.cells[key] is _PENDING:
+                self.cells[key] = _UNSET
+        self.results.clear()
+        self.failed.clear()
+
+    def fail(self, key: CellKey, reason: str, shown: Any) -> None:
+        """Mark a formula as not calculated: it shows ``shown`` (its stored value) to its readers."""
+        self.failed[key] = reason
+        self.cells[key] = shown
+
+    # ------------------------------------------------------------------------- reading (Sheetlike)
+    def value(self, sheet: str, row: int, col: int) -> Any:
+        key = (sheet, row, col)
+        v = self.cells.get(key)
+        if v is _UNSET or v is _PENDING:
+            return self._resolve(key)
+        return v
+
+    def block(self, sheet: str, r1: int, c1: int, r2: int, c2: int) -> list[list[Any]]:
+        ext = self._extent.get(sheet)
+        if ext is None:
+            return [[REF]]
+        r2, c2 = min(r2, ext[0]), min(c2, ext[1])
+        if r2 < r1 or c2 < c1:
+            return [[None]]
+        get = self.cells.get
+        cols = range(c1, c2 + 1)
+        rows = []
+        for r in range(r1, r2 + 1):
+            row = [get((sheet, r, c)) for c in cols]
+            if _UNSET in row or _PENDING in row:
+                row = [self._resolve((sheet, r, c)) if x is _UNSET or x is _PENDING else x
+                       for x, c in zip(row, cols, strict=True)]
+            rows.append(row)
+        return rows
+
+    def extent(self, sheet: str) -> tuple[int, int]:
+        ext = self._extent.get(sheet, [1, 1])
+        return ext[0], ext[1]
+
+    # ------------------------------------------------------------------------- calculating
+    def _resolve(self, key: CellKey) -> Any:
+        v = self.cells.get(key)
+        if v is _PENDING:
+            raise Circular(key)
+        if key in self.formulas:
+            self.compute(key)
+        elif key in self.cover:
+            self.compute(self.cover[key])
+            if self.cells.get(key) is _UNSET:  # the anchor failed: its range keeps what it stored
+                self.cells[key] = self.stored.get(key)
+        return self.cells.get(key)
+
+    def compute(self, key: CellKey) -> None:
+        """Calculate the formula of ``key`` (once), and write its cell or range."""
+        if self.cells.get(key) is not _UNSET:
+            return
+        formula = self.formulas[key]
+        self.cells[key] = _PENDING
+        _sheet, r, c = key
+        try:
+            result = formula.run(r, c)
+        except Circular:
+            self.fail(key, "could not be calculated (circular reference)", self.stored.get(key))
+            return
+        except compiler.Uncomputable as exc:
+            self.fail(key, f"could not be calculated: {exc}", self.stored.get(key))
+            return
+        except RecursionError:
+            self.fail(key, "could not be calculated (too deep a chain of references)", self.stored.get(key))
+            return
+        except Exception as exc:  # a defect must cost one cell (listed, stored value kept), not the workbook
+            self.fail(key, f"could not be calculated ({type(exc).__name__}: {exc})", self.stored.get(key))
+            return
+        self.results[key] = result
+        if key in self.arrays:
+            self._write_range(key, result)
+        else:
+            self.cells[key] = self._one_value(result, formula.node, r, c)
+
+    def _one_value(self, result: Any, node: Node, r: int, c: int) -> Any:
+        """What a plain formula shows of its result: Excel's implicit intersection."""
+        if isinstance(result, Ref):
+            return self._single(result, r, c)
+        if isinstance(result, Grid):
+            rows, cols = result.shape
+            if (rows, cols) == (1, 1):
+                return result.rows[0][0]
+            area = next((a for a in _areas(node, r, c) if (a[2] - a[0] + 1, a[3] - a[1] + 1) == (rows, cols)), None)
+            if area is None:
+                return result.rows[0][0]
+            i, j = (r - area[0] if rows > 1 else 0), (c - area[1] if cols > 1 else 0)
+            if min(rows, cols) > 1 or not (0 <= i < rows and 0 <= j < cols):
+                return VALUE
+            return result.rows[i][j]
+        return result
+
+    def _write_range(self, key: CellKey, result: Any) -> None:
+        sheet, r1, c1 = key
+        r2, c2 = self.arrays[key]
+        grid = result.grid() if isinstance(result, Ref) else result if isinstance(result, Grid) else Grid([[result]])
+        rows, cols = grid.shape
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                i, j = r - r1, c - c1
+                if (rows > 1 and i >= rows) or (cols > 1 and j >= cols):
+                    v = NA
+                else:
+                    v = grid.at(i, j)
+                self.cells[(sheet, r, c)] = v
+
+    def run(self) -> None:
+        """Calculate every formula, in sheet, row, column order (each reads what it needs first)."""
+        rank = {t: i for i, t in enumerate(self.order)}
+        for key in sorted(self.formulas, key=lambda k: (rank.get(k[0], 0), k[1], k[2])):
+            if self.cells.get(key) is _UNSET:
+                try:
+                    self.compute(key)
+                except Circular:
+                    self.fail(key, "could not be calculated (circular reference)", self.stored.get(key))
+
+    # ------------------------------------------------------------------------- runtime of compiled formulas
+    def _ref(self, sheet: str, r1: int, c1: int, r2: int, c2: int) -> Any:
+        if sheet not in self._extent:
+            return REF
+        if r1 > r2:
+            r1, r2 = r2, r1
+        if c1 > c2:
+            c1, c2 = c2, c1
+        if r1 < 1 or c1 < 1:
+            return REF
+        return Ref(self, sheet, r1, c1, r2, c2)
+
+    def _name(self, name: str, sheet: str, r: int, c: int) -> Any:
+        scoped = f"{sheet.upper()}!{name}"
+        text = self.names.get(scoped) or self.names.get(name)
+        if text is None:
+            table = self.tables.get(name)
+            if table is not None:
+                return resolve_structured(self, table, "", r)
+            return NAME
+        cached = self._name_cache.get((sheet, name))
+        if cached is None:
+            try:
+                node = parse(text, 0, 0)  # a name's references are as written: evaluated at (0, 0)
+                cached = compiler.compile_formula(node, sheet, self.functions, self._runtime, self.title)
+            except (FormulaSyntaxError, compiler.Unsupported):
+                cached = NAME
+            self._name_cache[(sheet, name)] = cached
+        return cached if isinstance(cached, XlError) else cached(0, 0)
+
+    def _table(self, text: str, sheet: str, r: int, c: int) -> Any:
+        name, _, spec = text.partition("[")
+        if name:
+            table = self.tables.get(name.upper())
+        else:
+            table = next((t for t in self.tables.values() if t.holds(sheet, r, c)), None)
+        if table is None:
+            return REF
+        return resolve_structured(self, table, "[" + spec, r)
+
+    def _spill(self, anchor: Any) -> Any:
+        if not isinstance(anchor, Ref):
+            return anchor
+        last = self.arrays.get((anchor.sheet, anchor.r1, anchor.c1))
+        if last is None:
+            return REF
+        return Ref(self, anchor.sheet, anchor.r1, anchor.c1, last[0], last[1])
+
+    def _single(self, x: Any, r: int, c: int) -> Any:
+        """Implicit intersection of a reference with the cell (r, c); an array's first value."""
+        if isinstance(x, Grid):
+            return x.rows[0][0]
+        if not isinstance(x, Ref):
+            return x
+        if x.r1 == x.r2 and x.c1 == x.c2:
+            return self.value(x.sheet, x.r1, x.c1)
+        if x.c1 == x.c2 and x.r1 <= r <= x.r2:
+            return self.value(x.sheet, r, x.c1)
+        if x.r1 == x.r2 and x.c1 <= c <= x.c2:
+            return self.value(x.sheet, x.r1, c)
+        return VALUE
+
+    def _indirect(self, sheet: str, text: Any, a1: Any = True) -> Any:
+        """INDIRECT(ref_text, [a1]): the A1 reference or name written in ``text`` (R1C1 style: #REF!)."""
+        from xl_var_cli.workbook.calc.operands import scalar, to_bool, to_text
+
+        text, a1 = scalar(text), scalar(a1)
+        if isinstance(text, XlError):
+            return text
+        if not (a1 is None or to_bool(a1)):
+            return REF
+        text = to_text(text)
+        node = parse_reference(text.strip(), 0, 0)
+        if node is None:
+            upper = text.strip().upper()
+            return self._name(upper, sheet, 1, 1) if upper in self.names or upper in self.tables else REF
+        _, named, (r1, c1, r2, c2), _ = node
+        return self._ref(self.title(named) if named else sheet, r1 or 1, c1 or 1, r2 or 1_048_576, c2 or 16_384)
