@@ -180,26 +180,21 @@ def test_values_only_needs_an_output(refreshed: dict, tmp_path: Path) -> None:
 
 
 def test_formula_text_for_the_engine() -> None:
-    from xl_var_cli.workbook.formula_text import BLANK, rewrite
+    from xl_var_cli.workbook.calc.grammar import parse
 
-    ours, known = {"AGGVAR", "STRESSCORR"}, {"AGGVAR", "STRESSCORR", "SUM", "IF"}
-    spills = {("My Sheet", "C4"): "C4:H9", (None, "B3"): "B3:D5"}
+    def call(text: str) -> tuple:
+        return parse(text, 1, 1)
 
-    def look(sheet: str | None, cell: str) -> str | None:
-        return spills.get((sheet, cell))
-
-    blank = f'"{BLANK}"'
-    assert rewrite('=AGGVAR(A1:B2, C1:C3, , ,"x")', ours, known, look).text == \
-        f'=AGGVAR(A1:B2, C1:C3, {blank}, {blank},"x")'
-    assert rewrite("=[1]!AGGVAR(A1,)", ours, known, look).text == f"=AGGVAR(A1,{blank})"
-    assert rewrite("=_xludf.AGGVAR(A1)+'C:\\x\\xl_var.xlam'!AGGVAR(A2)", ours, known, look).text == \
-        "=AGGVAR(A1)+AGGVAR(A2)"
-    assert rewrite("=IF(A1,,)", ours, known, look).text == "=IF(A1,,)"  # Excel's own blanks untouched
-    assert rewrite("=AGGVAR()", ours, known, look).text == "=AGGVAR()"
-    assert rewrite("=SUM(_xlfn.ANCHORARRAY('My Sheet'!$C$4))", ours, known, look).text == "=SUM('My Sheet'!C4:H9)"
-    assert rewrite("=SUM(B3#)", ours, known, look).text == "=SUM(B3:D5)"
-    other = rewrite("=FOO(A1)+[2]Book!A1", ours, known, look)
-    assert other.unknown_functions == ("FOO",) and other.external
+    a1, a2 = ("ref", None, (0, 0, 0, 0), (False,) * 4), ("ref", None, (1, 0, 1, 0), (False,) * 4)
+    # an omitted argument reaches an xl-var function as missing (None), not as 0
+    assert call('=AGGVAR(A1, , ,"x")') == ("call", "AGGVAR", (a1, ("missing",), ("missing",), ("str", "x")))
+    assert call("=[1]!AGGVAR(A1,)") == ("call", "AGGVAR", (a1, ("missing",)))  # add-in prefixes stripped
+    assert call("=_xludf.AGGVAR(A1)+'C:\\x\\xl_var.xlam'!AGGVAR(A2)") == \
+        ("op", "+", ("call", "AGGVAR", (a1,)), ("call", "AGGVAR", (a2,)))
+    assert call("=AGGVAR()") == ("call", "AGGVAR", ())
+    spill = ("spill", ("ref", "My Sheet", (4, 3, 4, 3), (True,) * 4))
+    assert call("=SUM(_xlfn.ANCHORARRAY('My Sheet'!$C$4))") == ("call", "SUM", (spill,))
+    assert call("=SUM('My Sheet'!$C$4#)") == ("call", "SUM", (spill,))  # typed as Excel shows it
 
 
 def test_a_dynamic_array_blocked_by_a_cell_gives_spill_error(tmp_path: Path) -> None:
@@ -271,12 +266,13 @@ def test_refreshed_package_is_the_file_it_writes(refreshed: dict) -> None:
 
 
 def test_only_a_call_of_an_xl_var_function_counts_as_one() -> None:
-    from xl_var_cli.workbook.formula_text import rewrite
+    from xl_var_cli.workbook.calc.grammar import parse
+    from xl_var_cli.workbook.engine import _calls
 
-    ours = {"RETURNS", "AGGVAR"}
+    ours = frozenset({"RETURNS", "AGGVAR"})
 
     def calls(text: str) -> bool:
-        return rewrite(text, ours, ours | {"SUM", "XLVAR_RETURNS"}, lambda sheet, cell: None).calls_ours
+        return _calls(parse(text, 1, 1), ours)
 
     assert calls("=RETURNS(A1:B3)") and calls("=1+_xludf.AGGVAR(A1, B1)") and calls("=SUM([1]!AGGVAR(A1))")
     assert not calls("=Returns!A2") and not calls("=SUM('Returns'!A1:A3)") and not calls("=XLVAR_RETURNS(A1)")

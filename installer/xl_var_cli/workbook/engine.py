@@ -36,7 +36,7 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xl_var_cli.workbook.calc.book import Book, CellKey
-from xl_var_cli.workbook.calc.grammar import Node
+from xl_var_cli.workbook.calc.grammar import Node, tokens
 from xl_var_cli.workbook.calc.library import excel_functions
 from xl_var_cli.workbook.calc.operands import SPILL, Grid, Ref
 from xl_var_cli.workbook.calc.structured import Table
@@ -176,7 +176,8 @@ def _read(wb: Workbook, cached: Callable[[Key], Any], functions: Mapping[str, Ca
     read = _Read(book, skipped=skipped, constants=set(constants))
     ours = frozenset(xl_functions())
     for key, (text, ref) in texts.items():
-        reason = "refers to another workbook" if "[" in text and _external(text) else book.add_formula(key, text)
+        external = "[" in text and _external(text)
+        reason = "refers to another workbook" if external else book.add_formula(key, text, ref is not None)
         if not reason and _calls(book.formulas[key].node, ours):
             read.ours.add(key)
         if reason:
@@ -195,8 +196,6 @@ def _read(wb: Workbook, cached: Callable[[Key], Any], functions: Mapping[str, Ca
 
 def _external(text: str) -> bool:
     """Whether a formula refers to another workbook (``[1]Sheet1!A1``, ``'C:\\x\\[b.xlsx]S'!A1``)."""
-    from xl_var_cli.workbook.formula_text import tokens
-
     return any(t.subtype == "RANGE" and t.value.lstrip("'").startswith("[") for t in tokens(text) or [])
 
 
@@ -313,7 +312,7 @@ def _evaluate(wb: Workbook, dynamic_keys: Iterable[Key], cached: Callable[[Key],
     for key, (ref, is_dynamic) in (portable or {}).items():
         cell = _cell_key(key)
         if cell in read.formulas and cell in read.ours:
-            read.formulas.pop(cell)
+            book.add_formula(cell, read.formulas.pop(cell), array=True)
             read.arrays[cell] = ref
             if is_dynamic:
                 dynamic.add(cell)

@@ -38,25 +38,6 @@ class _Formula:
     node: Node
 
 
-def _areas(node: Node, row: int, col: int) -> list[tuple[int, int, int, int]]:
-    """Every reference of a syntax tree as (r1, c1, r2, c2) for the cell at (row, col)."""
-    out = []
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if not isinstance(n, tuple) or not n:
-            continue
-        if not isinstance(n[0], str):  # a tuple of nodes (a call's arguments)
-            stack.extend(n)
-        elif n[0] == "ref":
-            (r1, c1, r2, c2), fixed = n[2], n[3]
-            out.append((r1 if fixed[0] else row + r1, c1 if fixed[1] else col + c1,
-                        r2 if fixed[2] else row + r2, c2 if fixed[3] else col + c2))
-        else:
-            stack.extend(x for x in n[1:] if isinstance(x, tuple))
-    return out[::-1]
-
-
 class Book:
     """Constants and formulas of a workbook, calculated when read.
 
@@ -90,7 +71,7 @@ class Book:
         self.results: dict[CellKey, Any] = {}  # anchor/candidate -> the formula's whole result
         self.failed: dict[CellKey, str] = {}
         self.stored: dict[CellKey, Any] = {}  # what a failed cell shows instead
-        self._shapes: dict[tuple[str, str], tuple[Node, Callable[[int, int], Any]]] = {}
+        self._shapes: dict[tuple[str, str, bool], tuple[Node, Callable[[int, int], Any]]] = {}
         self._name_cache: dict[tuple[str, str], Callable[[int, int], Any] | XlError] = {}
         self._extent: dict[str, list[int]] = {t: [1, 1] for t in self.order}
         for (sheet, r, c) in self.cells:
@@ -110,15 +91,17 @@ class Book:
         if c > ext[1]:
             ext[1] = c
 
-    def add_formula(self, key: CellKey, text: str) -> str:
-        """Compile the formula of a cell; the reason it cannot be calculated, or ""."""
+    def add_formula(self, key: CellKey, text: str, array: bool = False) -> str:
+        """Compile the formula of a cell (an array formula with ``array``); the reason it cannot be
+        calculated, or ""."""
         sheet, r, c = key
-        shape = (sheet, shape_key(text, r, c))
+        shape = (sheet, shape_key(text, r, c), array)
         compiled = self._shapes.get(shape)
         if compiled is None:
             try:
                 node = parse(text, r, c)
-                compiled = (node, compiler.compile_formula(node, sheet, self.functions, self._runtime, self.title))
+                compiled = (node, compiler.compile_formula(node, sheet, self.functions, self._runtime, self.title,
+                                                           array))
             except FormulaSyntaxError as exc:
                 return f"cannot be parsed ({exc})"
             except compiler.Unsupported as exc:
@@ -226,24 +209,12 @@ class Book:
         if key in self.arrays:
             self._write_range(key, result)
         else:
-            self.cells[key] = self._one_value(result, formula.node, r, c)
+            self.cells[key] = self._one_value(result, r, c)
 
-    def _one_value(self, result: Any, node: Node, r: int, c: int) -> Any:
-        """What a plain formula shows of its result: Excel's implicit intersection."""
-        if isinstance(result, Ref):
-            return self._single(result, r, c)
-        if isinstance(result, Grid):
-            rows, cols = result.shape
-            if (rows, cols) == (1, 1):
-                return result.rows[0][0]
-            area = next((a for a in _areas(node, r, c) if (a[2] - a[0] + 1, a[3] - a[1] + 1) == (rows, cols)), None)
-            if area is None:
-                return result.rows[0][0]
-            i, j = (r - area[0] if rows > 1 else 0), (c - area[1] if cols > 1 else 0)
-            if min(rows, cols) > 1 or not (0 <= i < rows and 0 <= j < cols):
-                return VALUE
-            return result.rows[i][j]
-        return result
+    def _one_value(self, result: Any, r: int, c: int) -> Any:
+        """What a plain formula shows of its result: a reference's value on the formula's row or
+        column (Excel's implicit intersection), an array's first value."""
+        return self._single(result, r, c)
 
     def _write_range(self, key: CellKey, result: Any) -> None:
         sheet, r1, c1 = key
@@ -317,10 +288,11 @@ class Book:
             return REF
         return Ref(self, anchor.sheet, anchor.r1, anchor.c1, last[0], last[1])
 
-    def _single(self, x: Any, r: int, c: int) -> Any:
-        """Implicit intersection of a reference with the cell (r, c); an array's first value."""
+    def _single(self, x: Any, r: int, c: int, keep_arrays: bool = False) -> Any:
+        """Implicit intersection of a reference with the cell (r, c); an array's first value (or the
+        array itself with ``keep_arrays``: an operand of a plain formula)."""
         if isinstance(x, Grid):
-            return x.rows[0][0]
+            return x if keep_arrays else x.rows[0][0]
         if not isinstance(x, Ref):
             return x
         if x.r1 == x.r2 and x.c1 == x.c2:

@@ -30,6 +30,7 @@ from xl_var_cli.workbook.calc.operands import (
 __all__ = ["Uncomputable", "Unsupported", "compile_formula"]
 
 _MAX_ROW, _MAX_COL = 1_048_576, 16_384
+_ARRAY_ARGUMENTS = frozenset({"SUMPRODUCT"})  # Excel evaluates their arguments as arrays in any formula
 
 
 class Unsupported(Exception):
@@ -133,8 +134,10 @@ def switch(expr: Any, *cases: Callable[[], Any]) -> Any:
 
 
 class _Emitter:
-    def __init__(self, sheet: str, functions: Mapping[str, Callable[..., Any]], sheet_title: Callable[[str], str]):
+    def __init__(self, sheet: str, functions: Mapping[str, Callable[..., Any]], sheet_title: Callable[[str], str],
+                 array: bool):
         self.sheet = sheet
+        self.array = array
         self.functions = functions
         self.sheet_title = sheet_title
         self.constants: dict[str, Any] = {}
@@ -162,25 +165,35 @@ class _Emitter:
         if kind == "ref":
             return self.ref(node)
         if kind == "name":
+            if node[1].startswith(("_XLETA.", "_XLPM.")):
+                raise Unsupported("uses LAMBDA, LET or a function passed by name, which the formula engine lacks")
             return f"_name({node[1]!r}, {self.sheet!r} if {node[2]!r} is None else {node[2]!r}, r, c)"
         if kind == "table":
             return f"_table({node[1]!r}, {self.sheet!r}, r, c)"
         if kind == "spill":
             return f"_spill({self.ref(node[1])})"
         if kind == "neg":
-            return f"_neg({self.emit(node[1])})"
+            return f"_neg({self.value(node[1])})"
         if kind == "pct":
-            return f"_pct({self.emit(node[1])})"
+            return f"_pct({self.value(node[1])})"
         if kind == "op":
-            symbol, a, b = node[1], self.emit(node[2]), self.emit(node[3])
+            symbol = node[1]
             if symbol == ":":
-                return f"_span({a}, {b})"
+                return f"_span({self.emit(node[2])}, {self.emit(node[3])})"
             if symbol == " ":
-                return f"_isect({a}, {b})"
-            return f"{self.constant(operators.BINARY[symbol])}({a}, {b})"
+                return f"_isect({self.emit(node[2])}, {self.emit(node[3])})"
+            return f"{self.constant(operators.BINARY[symbol])}({self.value(node[2])}, {self.value(node[3])})"
         if kind == "call":
             return self.call(node[1], node[2])
         raise Unsupported(f"cannot compile {kind}")
+
+    def value(self, node: Node) -> str:
+        """An operand where one value is expected: in a plain (non-array) formula a reference of several
+        cells is cut to the one on the formula's row or column (Excel's implicit intersection)."""
+        code = self.emit(node)
+        if self.array or node[0] in ("num", "str", "bool", "err", "missing", "array"):
+            return code
+        return f"_single({code}, r, c, True)"
 
     def literal(self, node: Node) -> Any:
         kind = node[0]
@@ -227,7 +240,14 @@ class _Emitter:
         fn = self.functions.get(name)
         if fn is None:
             raise Unsupported(f"uses {name}, which the formula engine lacks")
-        return f"_call({self.constant(fn)}{''.join(', ' + self.emit(a) for a in args)})"
+        if name in _ARRAY_ARGUMENTS and not self.array:  # evaluated as arrays even in a plain formula
+            self.array = True
+            try:
+                return f"_call({self.constant(fn)}{''.join(', ' + self.emit(a) for a in args)})"
+            finally:
+                self.array = False
+        emit = self.value if getattr(fn, "scalar_parameters", False) else self.emit
+        return f"_call({self.constant(fn)}{''.join(', ' + emit(a) for a in args)})"
 
 
 _RUNTIME = {"_call": call, "_if": if_, "_iferror": iferror, "_ifs": ifs, "_switch": switch,
@@ -236,7 +256,8 @@ _RUNTIME = {"_call": call, "_if": if_, "_iferror": iferror, "_ifs": ifs, "_switc
 
 
 def compile_formula(node: Node, sheet: str, functions: Mapping[str, Callable[..., Any]],
-                    runtime: Mapping[str, Any], sheet_title: Callable[[str], str]) -> Callable[[int, int], Any]:
+                    runtime: Mapping[str, Any], sheet_title: Callable[[str], str],
+                    array: bool = False) -> Callable[[int, int], Any]:
     """The function ``f(r, c)`` that calculates ``node`` for the cell at row r, column c of ``sheet``.
 
     Parameters
@@ -251,13 +272,16 @@ def compile_formula(node: Node, sheet: str, functions: Mapping[str, Callable[...
         The book's ``_ref``, ``_name``, ``_table``, ``_spill`` and ``_single`` callables.
     sheet_title : callable
         A sheet name as written in a formula -> the book's title for it.
+    array : bool
+        An array formula (operators and functions of values go element by element over
+        ranges), as opposed to a plain one (where a range meets them by implicit intersection).
 
     Raises
     ------
     Unsupported
         For a function the library lacks, or syntax the engine does not calculate.
     """
-    emitter = _Emitter(sheet, functions, sheet_title)
+    emitter = _Emitter(sheet, functions, sheet_title, array)
     body = emitter.emit(node)
     namespace: dict[str, Any] = {**_RUNTIME, **runtime, **emitter.constants}
     exec(f"def _formula(r, c):\n    return {body}\n", namespace)

@@ -25,11 +25,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from openpyxl.formula.tokenizer import Token
+from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
 
-from xl_var_cli.workbook.formula_text import ADDIN_PREFIX, tokens
-
-__all__ = ["FormulaSyntaxError", "Node", "parse", "parse_reference", "shape_key"]
+__all__ = ["FormulaSyntaxError", "Node", "parse", "parse_reference", "shape_key", "tokens"]
 
 Node = tuple[Any, ...]
 
@@ -39,6 +37,9 @@ class FormulaSyntaxError(ValueError):
 
 
 _MAX_ROW, _MAX_COL = 1_048_576, 16_384
+ADDIN_PREFIX = re.compile(r"^(?:_xludf\.|\[\d+\]!|'[^']*(?:''[^']*)*'!|[^'!(]+\.xla[m]?!)", re.I)
+"""What Excel may store before an add-in's function: ``_xludf.``, ``[1]!``, ``'C:\\...\\xl_var.xlam'!``."""
+_SPILL_REF = re.compile(r"(?<![\w.])((?:'[^']*(?:''[^']*)*'|[A-Za-z_][\w.]*)!)?(\$?[A-Z]{1,3}\$?\d+)#")
 _CELL = re.compile(r"^(\$?)([A-Za-z]{1,3})(\$?)(\d+)$")
 _COLS = re.compile(r"^(\$?)([A-Za-z]{1,3}):(\$?)([A-Za-z]{1,3})$")
 _ROWS = re.compile(r"^(\$?)(\d+):(\$?)(\d+)$")
@@ -46,6 +47,17 @@ _PREFIX = re.compile(r"^_xl(?:fn|ws|udf)\.", re.I)
 _BINARY = {":": 8, " ": 7, "^": 5, "*": 4, "/": 4, "+": 3, "-": 3, "&": 2,
            "=": 1, "<>": 1, "<": 1, ">": 1, "<=": 1, ">=": 1}
 _NEG, _PCT = 6, 6  # negation above ^ (Excel), percent likewise
+
+
+def tokens(text: str) -> list[Token] | None:
+    """openpyxl's tokens of ``text``; a typed spill reference ``A1#`` is read as Excel stores it,
+    ``ANCHORARRAY(A1)``. None for text the tokenizer cannot read."""
+    for attempt in (text, _SPILL_REF.sub(lambda m: f"_xlfn.ANCHORARRAY({m.group(1) or ''}{m.group(2)})", text)):
+        try:
+            return list(Tokenizer(attempt).items)
+        except TokenizerError:
+            continue
+    return None
 
 
 def _col_number(letters: str) -> int:
@@ -202,7 +214,7 @@ class _Parser:
         return ("name", rest.upper(), sheet)
 
     def call(self, raw: str) -> Node:
-        if ":" in raw:  # A1:INDEX(...): the tokenizer glues a reference to the function after ':'
+        if ":" in raw and not ADDIN_PREFIX.match(raw):  # A1:INDEX(...): the tokenizer glues the reference on
             ref_text, _, raw = raw.rpartition(":")
             ref = parse_reference(ref_text, self.row, self.col)
             if ref is None:

@@ -95,10 +95,11 @@ def excel_functions() -> dict[str, Callable[..., Any]]:
     import formulas
 
     table: dict[str, Callable[..., Any]] = {}
-    for name, entry in formulas.get_functions().items():
+    for raw, entry in formulas.get_functions().items():
         fn = entry.get("function") if isinstance(entry, dict) else entry
-        if callable(fn) and name.upper() not in _NEEDS_POSITION and "." not in name.upper()[:1]:
-            table[name.upper().removeprefix("_XLFN.").removeprefix("_XLWS.")] = borrowed(name.upper(), fn)
+        name = raw.upper().removeprefix("_XLFN.").removeprefix("_XLWS.")
+        if callable(fn) and name not in _NEEDS_POSITION:
+            table[name] = borrowed(name, fn)
     for info in pkgutil.iter_modules(_family.__path__):
         module = importlib.import_module(f"{_family.__name__}.{info.name}")
         table.update(getattr(module, "FUNCTIONS", {}))

@@ -420,4 +420,5 @@ def elementwise(fn: Callable[..., Any]) -> Callable[..., Any]:
     lifted.__name__ = getattr(fn, "__name__", "lifted")
     lifted.__doc__ = fn.__doc__
     lifted.__wrapped__ = fn  # type: ignore[attr-defined]
+    lifted.scalar_parameters = True  # type: ignore[attr-defined]  # a plain formula intersects its ranges
     return lifted
