@@ -11,10 +11,11 @@ One entry point, :func:`xl_var_cli.workbook.pipeline.recalculate`, used by ``xl-
   values) and computed values written into them;
 * :mod:`~xl_var_cli.workbook.portable_arrays`: xl-var's array results stored so that every
   spreadsheet application shows them;
-* :mod:`~xl_var_cli.workbook.formula_text`: a formula's text rewritten for the engine;
 * :mod:`~xl_var_cli.workbook.values`: cell values between the file, xl-var's functions and the engine;
-* :mod:`~xl_var_cli.workbook.engine`: every formula calculated (the ``formulas`` package plus
-  xl-var's functions, spills and Excel's legacy semantics);
+* :mod:`~xl_var_cli.workbook.engine`: every formula of a workbook calculated, with xl-var's
+  functions, spills and the cells it cannot calculate listed;
+* :mod:`~xl_var_cli.workbook.calc`: the formula engine itself: grammar, compiler to Python,
+  the book calculated on demand, and Excel's functions by family;
 * :mod:`~xl_var_cli.workbook.cells`: a cell's key and Excel's error values (light: no engine).
 
 Nothing is imported here: the engine is heavy, and ``cells`` must stay cheap to import.

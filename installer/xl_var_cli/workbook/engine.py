@@ -175,11 +175,17 @@ def _read(wb: Workbook, cached: Callable[[Key], Any], functions: Mapping[str, Ca
     book = Book((ws.title for ws in sheets), constants, functions, names, tables)
     read = _Read(book, skipped=skipped, constants=set(constants))
     ours = frozenset(xl_functions())
+    calls_ours: dict[int, bool] = {}  # by syntax tree: cells of one shape share theirs
     for key, (text, ref) in texts.items():
         external = "[" in text and _external(text)
         reason = "refers to another workbook" if external else book.add_formula(key, text, ref is not None)
-        if not reason and _calls(book.formulas[key].node, ours):
-            read.ours.add(key)
+        if not reason:
+            node = book.formulas[key].node
+            hit = calls_ours.get(id(node))
+            if hit is None:
+                hit = calls_ours[id(node)] = _calls(node, ours)
+            if hit:
+                read.ours.add(key)
         if reason:
             if any(name in text.upper() for name in ours):
                 read.ours.add(key)

@@ -10,6 +10,7 @@ no DTD or entity declarations by the time they are scanned here.
 
 from __future__ import annotations
 
+import re
 import xml.parsers.expat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -38,21 +39,16 @@ class Span:
     children: list[Span] = field(default_factory=list)
 
 
+_START_TAG = re.compile(rb"""<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>""")
+
+
 def _tag_end(data: bytes, pos: int) -> tuple[int, bool]:
-    """Offset just after the start tag beginning at ``pos``, and whether it is ``<x/>``."""
-    quote = 0
-    i = pos
-    while i < len(data):
-        ch = data[i]
-        if quote:
-            if ch == quote:
-                quote = 0
-        elif ch in (0x22, 0x27):  # " '
-            quote = ch
-        elif ch == 0x3E:  # >
-            return i + 1, data[i - 1] == 0x2F  # /
-        i += 1
-    raise ValueError("unterminated start tag")
+    """Offset just after the start tag beginning at ``pos``, and whether it is ``<x/>``
+    (attribute values may hold ``>``: the pattern skips quoted text)."""
+    m = _START_TAG.match(data, pos)
+    if m is None:
+        raise ValueError("unterminated start tag")
+    return m.end(), bool(m.group(1))
 
 
 def scan(data: bytes, keep: Callable[[tuple[str, ...]], bool],
