@@ -341,6 +341,7 @@ def _evaluate(wb: Workbook, dynamic_keys: Iterable[Key], cached: Callable[[Key],
     spills = fixed | {k: stored_last[k] for k in dynamic}
     rank = {t: i for i, t in enumerate(book.order)}
     blocked: set[CellKey] = set()
+    book.watch = set(candidates)
     for attempt in range(_MAX_PASSES):
         book.set_arrays({k: last for k, last in spills.items() if k not in blocked})
         book.run()

@@ -68,7 +68,8 @@ class Book:
         self.formulas: dict[CellKey, _Formula] = {}
         self.arrays: dict[CellKey, tuple[int, int]] = {}  # anchor -> (last row, last col)
         self.cover: dict[CellKey, CellKey] = {}  # cell of an array range -> its anchor
-        self.results: dict[CellKey, Any] = {}  # anchor/candidate -> the formula's whole result
+        self.results: dict[CellKey, Any] = {}  # watched formula -> its whole result
+        self.watch: set[CellKey] = set()  # formulas whose whole result the caller wants (spill candidates)
         self.failed: dict[CellKey, str] = {}
         self.stored: dict[CellKey, Any] = {}  # what a failed cell shows instead
         self._shapes: dict[tuple[str, str, bool], tuple[Node, Callable[[int, int], Any]]] = {}
@@ -77,7 +78,8 @@ class Book:
         for (sheet, r, c) in self.cells:
             self._grow(sheet, r, c)
         self._runtime = {"_ref": self._ref, "_name": self._name, "_table": self._table, "_spill": self._spill,
-                         "_single": self._single, "_indirect": self._indirect}
+                         "_single": self._single, "_indirect": self._indirect,
+                         "_cell": self._cell}
 
     # ------------------------------------------------------------------------- building
     def title(self, sheet: str) -> str:
@@ -205,11 +207,13 @@ class Book:
         except Exception as exc:  # a defect must cost one cell (listed, stored value kept), not the workbook
             self.fail(key, f"could not be calculated ({type(exc).__name__}: {exc})", self.stored.get(key))
             return
-        self.results[key] = result
+        if key in self.watch:
+            self.results[key] = result
         if key in self.arrays:
             self._write_range(key, result)
         else:
-            self.cells[key] = self._one_value(result, r, c)
+            v = self._one_value(result, r, c)
+            self.cells[key] = 0.0 if v is None else v  # a formula never shows a blank: =A1 of an empty A1 is 0
 
     def _one_value(self, result: Any, r: int, c: int) -> Any:
         """What a plain formula shows of its result: a reference's value on the formula's row or
@@ -228,7 +232,7 @@ class Book:
                     v = NA
                 else:
                     v = grid.at(i, j)
-                self.cells[(sheet, r, c)] = v
+                self.cells[(sheet, r, c)] = 0.0 if v is None else v
 
     def run(self) -> None:
         """Calculate every formula, in sheet, row, column order (each reads what it needs first)."""
@@ -287,6 +291,19 @@ class Book:
         if last is None:
             return REF
         return Ref(self, anchor.sheet, anchor.r1, anchor.c1, last[0], last[1])
+
+    def _cell(self, sheet: str, row: int, col: int) -> Any:
+        """The value of one cell a plain formula reads (``#REF!`` off the sheet or for an unknown sheet)."""
+        v = self.cells.get((sheet, row, col), _UNSET if sheet in self._extent else REF)
+        if v is _UNSET:
+            if row < 1 or col < 1 or sheet not in self._extent:
+                return REF
+            v = self.cells.get((sheet, row, col))
+            if v is _UNSET or v is _PENDING:
+                return self._resolve((sheet, row, col))
+        elif v is _PENDING:
+            return self._resolve((sheet, row, col))
+        return v
 
     def _single(self, x: Any, r: int, c: int, keep_arrays: bool = False) -> Any:
         """Implicit intersection of a reference with the cell (r, c); an array's first value (or the

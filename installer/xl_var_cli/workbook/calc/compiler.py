@@ -33,6 +33,24 @@ _MAX_ROW, _MAX_COL = 1_048_576, 16_384
 _ARRAY_ARGUMENTS = frozenset({"SUMPRODUCT"})  # Excel evaluates their arguments as arrays in any formula
 
 
+def _value_arguments(name: str, count: int) -> frozenset[int]:
+    """Arguments a function that takes ranges wants as single values (criteria, lookup values, k):
+    a plain formula meets a range there by implicit intersection, as Excel does."""
+    if name in ("COUNTIF", "SUMIF", "AVERAGEIF"):
+        return frozenset({1})
+    if name == "COUNTIFS":
+        return frozenset(range(1, count, 2))
+    if name in ("SUMIFS", "AVERAGEIFS", "MAXIFS", "MINIFS"):
+        return frozenset(range(2, count, 2))
+    if name in ("VLOOKUP", "HLOOKUP"):
+        return frozenset({0, 2, 3})
+    if name in ("MATCH", "XMATCH"):
+        return frozenset({0, 2, 3})
+    if name in ("LARGE", "SMALL", "PERCENTILE", "QUARTILE", "PERCENTILE.INC", "QUARTILE.INC"):
+        return frozenset({1})
+    return frozenset()
+
+
 class Unsupported(Exception):
     """A formula the engine cannot calculate (an unknown function, LAMBDA...): its reason."""
 
@@ -190,10 +208,19 @@ class _Emitter:
     def value(self, node: Node) -> str:
         """An operand where one value is expected: in a plain (non-array) formula a reference of several
         cells is cut to the one on the formula's row or column (Excel's implicit intersection)."""
+        if not self.array and node[0] == "ref" and node[2][:2] == node[2][2:] and node[3][:2] == node[3][2:]:
+            return self.cell(node)  # one cell: its value, without building a reference
         code = self.emit(node)
         if self.array or node[0] in ("num", "str", "bool", "err", "missing", "array"):
             return code
         return f"_single({code}, r, c, True)"
+
+    def cell(self, node: Node) -> str:
+        _, sheet, (row, col, _, _), (fixed_row, fixed_col, _, _) = node
+        title = self.sheet if sheet is None else self.sheet_title(sheet)
+        r = str(row) if fixed_row else f"r+{row}" if row >= 0 else f"r{row}"
+        c = str(col) if fixed_col else f"c+{col}" if col >= 0 else f"c{col}"
+        return f"_cell({title!r}, {r}, {c})"
 
     def literal(self, node: Node) -> Any:
         kind = node[0]
@@ -246,8 +273,11 @@ class _Emitter:
                 return f"_call({self.constant(fn)}{''.join(', ' + self.emit(a) for a in args)})"
             finally:
                 self.array = False
-        emit = self.value if getattr(fn, "scalar_parameters", False) else self.emit
-        return f"_call({self.constant(fn)}{''.join(', ' + emit(a) for a in args)})"
+        if getattr(fn, "scalar_parameters", False):
+            return f"_call({self.constant(fn)}{''.join(', ' + self.value(a) for a in args)})"
+        values = _value_arguments(name, len(args))
+        parts = [self.value(a) if i in values else self.emit(a) for i, a in enumerate(args)]
+        return f"_call({self.constant(fn)}{''.join(', ' + p for p in parts)})"
 
 
 _RUNTIME = {"_call": call, "_if": if_, "_iferror": iferror, "_ifs": ifs, "_switch": switch,

@@ -22,6 +22,7 @@ structured reference), ``("spill", ref)`` (``A1#``), ``("call", NAME, args)``,
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -60,6 +61,7 @@ def tokens(text: str) -> list[Token] | None:
     return None
 
 
+@functools.cache
 def _col_number(letters: str) -> int:
     n = 0
     for ch in letters.upper():
