@@ -417,3 +417,18 @@ def test_excel_legacy_semantics_and_no_python_text(tmp_path: Path) -> None:
     assert [v[f"J{r}"] for r in range(3, 7)] == [14.0, 24.0, 34.0, 44.0]
     assert ev.arrays[("Sheet", "J1")] == "J1:L1" and ev.arrays[("Sheet", "J3")] == "J3:J6"
     assert not any(isinstance(x, str) and ("<" in x or "j" in x) for x in v.values())
+
+
+def test_a_workbook_without_xl_var_calls_never_imports_the_udf_layer(tmp_path: Path) -> None:
+    """xl-var's functions are imported the first time a formula names a function Excel lacks."""
+    import subprocess
+    import sys
+
+    wb = openpyxl.Workbook()
+    wb.active["A1"], wb.active["A2"] = 2.0, "=A1*3+SUM(A1:A1)"
+    wb.save(tmp_path / "plain.xlsx")
+    code = ("import sys, openpyxl; from xl_var_cli.workbook.engine import evaluate; "
+            f"ev = evaluate(openpyxl.load_workbook({str(tmp_path / 'plain.xlsx')!r})); "
+            "print(ev.values[('Sheet', 'A2')], 'xl_var_udfs' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["8.0", "False"]

@@ -91,16 +91,30 @@ def xl_functions() -> dict[str, Callable[..., Any]]:
     return {name: getattr(module, name) for name in module.__all__}
 
 
-def _functions(epoch: dt.datetime) -> dict[str, Callable[..., Any]]:
-    """Excel's functions and xl-var's, the latter called with xlwings-shaped arguments."""
-    table = dict(excel_functions())
-    for name, fn in xl_functions().items():
+class _Library(dict[str, Callable[..., Any]]):
+    """Excel's functions, then xl-var's: those are imported the first time a formula names a
+    function Excel lacks (the UDF layer takes seconds to import; most workbooks never call it)."""
 
-        def call(*args: Any, _fn: Callable[..., Any] = fn) -> Any:
-            return udf_result(_fn(*(udf_argument(a) for a in args)), epoch)
+    def __init__(self, epoch: dt.datetime, mac: bool) -> None:
+        super().__init__(excel_functions(mac))
+        self.epoch = epoch
+        self.ours: frozenset[str] = frozenset()
 
-        table[name] = functools.update_wrapper(call, fn)
-    return table
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        fn = super().get(name)
+        if fn is None and not self.ours:
+            self._load_ours()
+            fn = super().get(name)
+        return default if fn is None else fn
+
+    def _load_ours(self) -> None:
+        for name, fn in xl_functions().items():
+
+            def call(*args: Any, _fn: Callable[..., Any] = fn) -> Any:
+                return udf_result(_fn(*(udf_argument(a) for a in args)), self.epoch)
+
+            self[name] = functools.update_wrapper(call, fn)
+        self.ours = frozenset(xl_functions())
 
 
 def _cell_key(key: Key) -> CellKey:
@@ -139,7 +153,7 @@ def _tables(ws: Worksheet) -> Iterable[Table]:
         yield Table(table.name, ws.title, r1, c1, r2, c2, header, totals, columns)
 
 
-def _read(wb: Workbook, cached: Callable[[Key], Any], functions: Mapping[str, Callable[..., Any]]) -> _Read:
+def _read(wb: Workbook, cached: Callable[[Key], Any], functions: _Library) -> _Read:
     """Constants, formulas, array formulas, names and tables of ``wb``, compiled."""
     epoch = wb.epoch
     sheets = [ws for ws in wb.worksheets if isinstance(ws, Worksheet)]
@@ -174,7 +188,6 @@ def _read(wb: Workbook, cached: Callable[[Key], Any], functions: Mapping[str, Ca
             names[name.upper()] = "=" + dn.attr_text
     book = Book((ws.title for ws in sheets), constants, functions, names, tables)
     read = _Read(book, skipped=skipped, constants=set(constants))
-    ours = frozenset(xl_functions())
     calls_ours: dict[int, bool] = {}  # by syntax tree: cells of one shape share theirs
     for key, (text, ref) in texts.items():
         external = "[" in text and _external(text)
@@ -182,12 +195,12 @@ def _read(wb: Workbook, cached: Callable[[Key], Any], functions: Mapping[str, Ca
         if not reason:
             node = book.formulas[key].node
             hit = calls_ours.get(id(node))
-            if hit is None:
-                hit = calls_ours[id(node)] = _calls(node, ours)
+            if hit is None:  # xl-var's names are known once a formula named one (functions.ours)
+                hit = calls_ours[id(node)] = bool(functions.ours) and _calls(node, functions.ours)
             if hit:
                 read.ours.add(key)
         if reason:
-            if any(name in text.upper() for name in ours):
+            if any(name in text.upper() for name in functions.ours):
                 read.ours.add(key)
             read.skipped[key] = reason
             book.cells[key] = engine_value(cached(_key(key)), epoch)
@@ -278,7 +291,8 @@ def _deep(run: Callable[[], Any]) -> Any:
 
 def evaluate(wb: Workbook, dynamic: Iterable[Key] = (),
              cached: Callable[[Key], Any] = lambda key: ErrorValue("#N/A"), plain: Iterable[Key] = (),
-             portable: Mapping[Key, Mark] | None = None, our_arrays_spill: bool = False) -> Evaluation:
+             portable: Mapping[Key, Mark] | None = None, our_arrays_spill: bool = False,
+             mac: bool = False) -> Evaluation:
     """Calculate every formula of ``wb``.
 
     Parameters
@@ -300,13 +314,16 @@ def evaluate(wb: Workbook, dynamic: Iterable[Key] = (),
     our_arrays_spill : bool
         Every array formula calling an xl-var function is a dynamic array too: a workbook saved
         by openpyxl (the report's templates) has lost the ``cm`` flag that says so.
+    mac : bool
+        The workbook was saved by Excel for the Mac: functions whose results differ by platform
+        (CHAR, CODE: the Macintosh character set) give what that Excel shows.
     """
-    return _deep(lambda: _evaluate(wb, dynamic, cached, plain, portable, our_arrays_spill))
+    return _deep(lambda: _evaluate(wb, dynamic, cached, plain, portable, our_arrays_spill, mac))
 
 
 def _evaluate(wb: Workbook, dynamic_keys: Iterable[Key], cached: Callable[[Key], Any], plain: Iterable[Key],
-              portable: Mapping[Key, Mark] | None, our_arrays_spill: bool) -> Evaluation:
-    read = _read(wb, cached, _functions(wb.epoch))
+              portable: Mapping[Key, Mark] | None, our_arrays_spill: bool, mac: bool) -> Evaluation:
+    read = _read(wb, cached, _Library(wb.epoch, mac))
     book = read.book
     for key in list(read.skipped):
         book.stored[key] = book.cells.get(key)

@@ -109,7 +109,7 @@ def recalculate(pkg: Package, *, fill: Callable[[Workbook], object] | None = Non
         marks = read_marks(pkg)
         dynamic, shared = formula_kinds(pkg)
         ev = evaluate(wb, dynamic, cached_value(pkg), plain=shared, portable=marks,
-                      our_arrays_spill=our_arrays_spill)
+                      our_arrays_spill=our_arrays_spill, mac=saved_by_mac_excel(pkg))
     target = pkg
     if fill is not None or finish is not None:  # edited: openpyxl saves it, the values go into what it saved
         _store_arrays(wb, ev)
@@ -125,6 +125,11 @@ def recalculate(pkg: Package, *, fill: Callable[[Workbook], object] | None = Non
     if len(ev.skipped) > _MAX_LISTED:
         notes.append(f"... and {len(ev.skipped) - _MAX_LISTED} more cells kept their stored values")
     return Recalculated(new, ev, wb, tuple(notes))
+
+
+def saved_by_mac_excel(pkg: Package) -> bool:
+    """Whether Excel for the Mac saved the workbook (``docProps/app.xml``'s Application)."""
+    return b"<Application>Microsoft Macintosh Excel</Application>" in pkg.parts.get("docProps/app.xml", b"")
 
 
 @contextmanager

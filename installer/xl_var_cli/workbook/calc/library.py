@@ -90,8 +90,12 @@ def borrowed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @functools.cache
-def excel_functions() -> dict[str, Callable[..., Any]]:
-    """Excel function name -> implementation: xl-var's own first, then borrowed ones."""
+def excel_functions(mac: bool = False) -> dict[str, Callable[..., Any]]:
+    """Excel function name -> implementation: xl-var's own first, then borrowed ones.
+
+    With ``mac``, as Excel for the Mac computes them: a family module's ``MAC_FUNCTIONS``
+    (CHAR and CODE use the Macintosh character set there) replace their Windows versions.
+    """
     import formulas
 
     table: dict[str, Callable[..., Any]] = {}
@@ -103,4 +107,6 @@ def excel_functions() -> dict[str, Callable[..., Any]]:
     for info in pkgutil.iter_modules(_family.__path__):
         module = importlib.import_module(f"{_family.__name__}.{info.name}")
         table.update(getattr(module, "FUNCTIONS", {}))
+        if mac:
+            table.update(getattr(module, "MAC_FUNCTIONS", {}))
     return table
