@@ -16,6 +16,11 @@ Printed per size: seconds and peak resident memory of each (``wait4``'s ``ru_max
 includes the child processes LibreOffice starts), and xl-var's ratios. Issue 12's target at
 50,000 formulas: time ratio <= 3, memory ratio <= 2.
 
+Last, the cost of one xl-var call inside a recalculation against a direct call of the same
+function with the values xlwings would hand it: the book with its 40 calls and the same book
+with the calls replaced by numbers are calculated (best of 5), and the difference per call is
+divided by the direct call's time (best of 5). Issue 12's target: <= 2.
+
 Usage: ``.venv/bin/python benchmarks/refresh.py [--sizes 1000 10000 50000] [--large]``
 (``--large`` adds 200,000 formulas).
 """
@@ -136,6 +141,46 @@ def libreoffice_once(book: Path, outdir: Path, timeout: float = 3600) -> tuple[f
                      "--convert-to", "xlsx", "--outdir", str(outdir), str(book)], timeout)
 
 
+def _best(run: object, repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()  # type: ignore[operator]
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def call_overhead(folder: Path) -> tuple[float, float]:
+    """(seconds of one xl-var call inside a recalculation, seconds of the same call made directly)."""
+    import xl_var_udfs
+    from xl_var_cli.workbook.engine import evaluate
+
+    calls, plain = folder / "calls.xlsx", folder / "plain.xlsx"
+    build(calls, 0)
+    wb = openpyxl.load_workbook(calls)
+    for row in wb["Calc"].iter_rows(min_col=1, max_col=1):
+        row[0].value = 0.0
+    wb.save(plain)
+    books = {p: openpyxl.load_workbook(p) for p in (calls, plain)}
+    evaluate(books[calls])  # imports and warms the functions
+    inside = (_best(lambda: evaluate(books[calls])) - _best(lambda: evaluate(books[plain]))) / CALLS
+    data = openpyxl.load_workbook(calls)["Data"]
+    returns = [list(r) for r in data.iter_rows(min_row=1, max_row=DAYS + 1, max_col=ASSETS + 1, values_only=True)]
+    weights = [[data.cell(row=2 + j, column=9).value] for j in range(ASSETS)]
+    prices = [row[1:] for row in returns[1:]]  # PORTVOL reads Data!B2:G784: no header, no dates
+
+    def direct_calls() -> None:
+        for k in range(CALLS):  # the workbook's 40 calls, as build() writes them
+            confidence = round(0.9 + 0.09 * k / (CALLS - 1), 4)
+            if k % 3 == 2:
+                xl_var_udfs.PORTVOL(prices, weights)
+            else:
+                (xl_var_udfs.AGGVAR, xl_var_udfs.AGGES)[k % 3](returns, weights, confidence)
+
+    direct = _best(direct_calls) / CALLS
+    return inside, direct
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 50_000])
@@ -154,6 +199,9 @@ def main(argv: list[str] | None = None) -> None:
             xv_s, xv_mb = refresh_once(book, Path(folder) / f"out{n}.xlsx")
             print(f"{n:>9} {xv_s:>9.1f} {xv_mb:>7.0f} {lo_s:>14.1f} {lo_mb:>7.0f} {xv_s / lo_s:>11.1f} "
                   f"{xv_mb / lo_mb:>13.1f}", flush=True)
+        inside, direct = call_overhead(Path(folder))
+        print(f"one xl-var call: {1e3 * inside:.2f} ms inside a recalculation, {1e3 * direct:.2f} ms called "
+              f"directly, ratio {inside / direct:.2f}")
 
 
 if __name__ == "__main__":

@@ -111,10 +111,23 @@ class _Library(dict[str, Callable[..., Any]]):
         for name, fn in xl_functions().items():
 
             def call(*args: Any, _fn: Callable[..., Any] = fn) -> Any:
-                return udf_result(_fn(*(udf_argument(a) for a in args)), self.epoch)
+                return udf_result(_fn(*(_udf_argument(a) for a in args)), self.epoch)
 
             self[name] = functools.update_wrapper(call, fn)
         self.ours = frozenset(xl_functions())
+
+
+def _udf_argument(arg: Any) -> Any:
+    """:func:`udf_argument`, converted once per range and pass (forty calls on one table read it
+    once); each call gets its own copy of the rows."""
+    if not isinstance(arg, Ref) or arg.shape == (1, 1):
+        return udf_argument(arg)
+    key = ("udf", arg.sheet, arg.r1, arg.c1, arg.r2, arg.c2)
+    memo = arg.book.memo  # type: ignore[attr-defined]
+    rows = memo.get(key)
+    if rows is None:
+        rows = memo[key] = udf_argument(arg)
+    return [list(row) for row in rows]
 
 
 def _cell_key(key: Key) -> CellKey:

@@ -71,6 +71,7 @@ class Book:
         self.results: dict[CellKey, Any] = {}  # watched formula -> its whole result
         self.watch: set[CellKey] = set()  # formulas whose whole result the caller wants (spill candidates)
         self.failed: dict[CellKey, str] = {}
+        self.memo: dict[Any, Any] = {}  # callers' results derived from final cell values; emptied by reset
         self.stored: dict[CellKey, Any] = {}  # what a failed cell shows instead
         self._shapes: dict[tuple[str, str, bool], tuple[Node, Callable[[int, int], Any]]] = {}
         self._name_cache: dict[tuple[str, str], Callable[[int, int], Any] | XlError] = {}
@@ -137,6 +138,7 @@ class Book:
                 self.cells[key] = _UNSET
         self.results.clear()
         self.failed.clear()
+        self.memo.clear()
 
     def fail(self, key: CellKey, reason: str, shown: Any) -> None:
         """Mark a formula as not calculated: it shows ``shown`` (its stored value) to its readers."""
