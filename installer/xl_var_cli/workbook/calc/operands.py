@@ -50,6 +50,7 @@ __all__ = [
     "number_from_text",
     "numbers",
     "scalar",
+    "scalar_only",
     "to_bool",
     "to_int",
     "to_number",
@@ -222,7 +223,8 @@ def number_from_text(text: str) -> float | None:
             stamp = dt.datetime.strptime(stripped, fmt)
         except ValueError:
             continue
-        return (stamp - _EPOCH).total_seconds() / 86400.0
+        serial = (stamp - _EPOCH).total_seconds() / 86400.0
+        return serial - 1 if serial < 61 else serial  # Excel counts a 29 February 1900 that never was
     for fmt in ("%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M:%S %p"):
         try:
             t = dt.datetime.strptime(stripped.upper(), fmt)
@@ -422,3 +424,25 @@ def elementwise(fn: Callable[..., Any]) -> Callable[..., Any]:
     lifted.__wrapped__ = fn  # type: ignore[attr-defined]
     lifted.scalar_parameters = True  # type: ignore[attr-defined]  # a plain formula intersects its ranges
     return lifted
+
+
+def scalar_only(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a function of scalars that Excel does not lift over arrays (the Analysis ToolPak ones:
+    EDATE, YEARFRAC, MROUND, ISODD, HEX2BIN...).
+
+    An array or multi-cell reference among the arguments makes the whole result #VALUE!, even
+    in an array formula; one-cell references and 1x1 arrays reach ``fn`` as values. In a plain
+    formula the compiler first cuts each range argument to one cell by implicit intersection
+    (the ``scalar_parameters`` attribute, as for :func:`elementwise`).
+    """
+
+    def checked(*args: Any) -> Any:
+        if any(isinstance(a, Ref | Grid) and a.shape != (1, 1) for a in args):
+            return VALUE
+        return fn(*(scalar(a) if isinstance(a, Ref | Grid) else a for a in args))
+
+    checked.__name__ = getattr(fn, "__name__", "checked")
+    checked.__doc__ = fn.__doc__
+    checked.__wrapped__ = fn  # type: ignore[attr-defined]
+    checked.scalar_parameters = True  # type: ignore[attr-defined]  # a plain formula intersects its ranges
+    return checked

@@ -24,6 +24,7 @@ from ..operands import (
     as_grid,
     elementwise,
     number_from_text,
+    scalar_only,
     to_int,
     to_number,
 )
@@ -104,7 +105,7 @@ def _int(number: Any) -> float:
     return float(math.floor(to_number(number)))
 
 
-@elementwise
+@scalar_only
 def _mround(number: Any, multiple: Any) -> float:
     """MROUND(number, multiple) = multiple * ROUND(number / multiple); signs must agree
     (Microsoft, "MROUND function")."""
@@ -208,7 +209,7 @@ def _mod(number: Any, divisor: Any) -> float:
     return _finite(n - d * math.floor(n / d)) + 0.0
 
 
-@elementwise
+@scalar_only
 def _quotient(numerator: Any, denominator: Any) -> float:
     """QUOTIENT(numerator, denominator): the integer part of the division (Microsoft, "QUOTIENT function")."""
     n, d = _atp_number(numerator), _atp_number(denominator)
@@ -249,7 +250,7 @@ def _sqrt(number: Any) -> float:
     return math.sqrt(n)
 
 
-@elementwise
+@scalar_only
 def _sqrtpi(number: Any) -> float:
     """SQRTPI(number) = SQRT(number * PI()) (Microsoft, "SQRTPI function")."""
     n = _atp_number(number)

@@ -25,6 +25,7 @@ from ..operands import (
     Ref,
     elementwise,
     number_from_text,
+    scalar_only,
     to_bool,
     to_number,
     to_text,
@@ -290,7 +291,7 @@ def _isoweek(n: int) -> int:
     return (thursday - _day_number(y, 1, 1)) // 7 + 1
 
 
-@elementwise
+@scalar_only
 def weeknum(serial_number: Any, return_type: Any = None) -> float:
     """Week of the year: week 1 holds January 1 and weeks start on the day ``return_type`` names (1 Sunday,
     2 Monday, 11..17 Monday..Sunday); 21 is the ISO week (Microsoft, "WEEKNUM function")."""
@@ -312,7 +313,7 @@ def isoweeknum(date: Any) -> float:
 
 
 # ----------------------------------------------------------------------------- months and differences
-@elementwise
+@scalar_only
 def edate(start_date: Any, months: Any) -> float:
     """The same day ``months`` months later, capped at the month's last day (Microsoft, "EDATE function")."""
     y, m, d = _ymd(_date(start_date, logical=False))
@@ -323,7 +324,7 @@ def edate(start_date: Any, months: Any) -> float:
     return float(_serial(y, m, min(d, _month_days(y, m))))
 
 
-@elementwise
+@scalar_only
 def eomonth(start_date: Any, months: Any) -> float:
     """The last day of the month ``months`` months from ``start_date`` (Microsoft, "EOMONTH function")."""
     y, m, _ = _ymd(_date(start_date, logical=False))
@@ -395,7 +396,7 @@ def _actual_actual(s: int, e: int) -> float:
     return (e - s) / (sum(366 if calendar.isleap(y) else 365 for y in years) / len(years))
 
 
-@elementwise
+@scalar_only
 def yearfrac(start_date: Any, end_date: Any, basis: Any = None) -> float:
     """Fraction of a year between two dates: basis 0 US 30/360 (a start on the 31st or on February's last
     day is the 30th; an end on the 31st is the 30th after a start on the 30th or 31st; both on February's

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..operands import NUM, VALUE, ExcelError, XlError, elementwise, general_text, to_number
+from ..operands import NUM, VALUE, ExcelError, XlError, elementwise, general_text, scalar_only, to_number
 
 __all__ = ["FUNCTIONS"]
 
@@ -83,7 +83,7 @@ def _format(n: int, base: int, places: int | None) -> str:
 
 
 def _from_decimal(base: int) -> Callable[..., Any]:
-    @elementwise
+    @scalar_only
     def convert(number: Any, places: Any = None) -> str:
         """DEC2BIN/DEC2OCT/DEC2HEX: ``number`` truncated, written in the target base (see the module)."""
         p = _places(places)
@@ -93,7 +93,7 @@ def _from_decimal(base: int) -> Callable[..., Any]:
 
 
 def _to_decimal(base: int) -> Callable[..., Any]:
-    @elementwise
+    @scalar_only
     def convert(number: Any) -> float:
         """BIN2DEC/OCT2DEC/HEX2DEC: the signed value of a 10-character two's complement number."""
         return float(_parse(number, base))
@@ -102,7 +102,7 @@ def _to_decimal(base: int) -> Callable[..., Any]:
 
 
 def _between(source: int, target: int) -> Callable[..., Any]:
-    @elementwise
+    @scalar_only
     def convert(number: Any, places: Any = None) -> str:
         """BIN2OCT, HEX2BIN...: parse in ``source``, write in ``target`` (see the module)."""
         n = _parse(number, source)
@@ -162,13 +162,13 @@ def bitrshift(number: Any, shift_amount: Any) -> float:
     return _shift(number, shift_amount, -1)
 
 
-@elementwise
+@scalar_only
 def delta(number1: Any, number2: Any = None) -> float:
     """1 if ``number1 == number2`` (default 0), else 0 (Microsoft, "DELTA function")."""
     return 1.0 if _number(number1) == _number(number2) else 0.0
 
 
-@elementwise
+@scalar_only
 def gestep(number: Any, step: Any = None) -> float:
     """1 if ``number >= step`` (default 0), else 0 (Microsoft, "GESTEP function")."""
     return 1.0 if _number(number) >= _number(step) else 0.0

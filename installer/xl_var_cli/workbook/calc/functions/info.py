@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..operands import NA, VALUE, ExcelError, Grid, Ref, XlError, elementwise, to_bool, to_number
+from ..operands import NA, VALUE, ExcelError, Grid, Ref, XlError, elementwise, scalar_only, to_bool, to_number
 
 __all__ = ["FUNCTIONS"]
 
@@ -82,13 +82,13 @@ def _integer_part(value: Any) -> int:
     return int(x)
 
 
-@elementwise
+@scalar_only
 def _iseven(value: Any) -> bool:
     """ISEVEN(number): TRUE when INT-truncated number is even (Microsoft, "ISEVEN function")."""
     return _integer_part(value) % 2 == 0
 
 
-@elementwise
+@scalar_only
 def _isodd(value: Any) -> bool:
     """ISODD(number): TRUE when the truncated number is odd (Microsoft, "ISODD function")."""
     return _integer_part(value) % 2 == 1

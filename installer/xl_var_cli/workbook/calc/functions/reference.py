@@ -292,13 +292,15 @@ def _identity(v: Any) -> Any:
     return v.lower() if isinstance(v, str) else (v.__class__, v)
 
 
+@lifted(0)
 def _unique(array: Any, by_col: Any = None, exactly_once: Any = None) -> Any:
     """The distinct rows (columns with ``by_col``) of ``array``, in order of first appearance, text
     compared without regard to case; with ``exactly_once`` only those appearing once
-    (Microsoft, "UNIQUE function"). None: #CALC!."""
+    (Microsoft, "UNIQUE function"). None: #CALC!. Arrays of flags give an array of results, each
+    the first value of its own UNIQUE (an array cannot nest in an array)."""
     rows = as_grid(array).rows
-    across = by_col is not None and to_bool(scalar(by_col))
-    once = exactly_once is not None and to_bool(scalar(exactly_once))
+    across = by_col is not None and to_bool(by_col)
+    once = exactly_once is not None and to_bool(exactly_once)
     lines = [list(col) for col in zip(*rows, strict=True)] if across else rows
     counts: dict[tuple[Any, ...], int] = {}
     firsts: dict[tuple[Any, ...], list[Any]] = {}

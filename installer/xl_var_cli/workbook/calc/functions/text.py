@@ -21,7 +21,6 @@ from ..operands import (
     Grid,
     Ref,
     XlError,
-    as_grid,
     elementwise,
     number_from_text,
     scalar,
@@ -30,9 +29,10 @@ from ..operands import (
     to_number,
     to_text,
 )
+from .lookup import lifted
 from .textformat import format_number
 
-__all__ = ["FUNCTIONS"]
+__all__ = ["FUNCTIONS", "MAC_FUNCTIONS"]
 
 _WIDE = Context(prec=500)  # enough digits for any rounding a format or FIXED asks
 
@@ -40,6 +40,10 @@ _MAX_TEXT = 32767  # the longest text a cell holds
 # CHAR/CODE use the Windows ANSI code page; its five unassigned bytes map to the same code point.
 _ANSI = [chr(b) if b in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else bytes([b]).decode("cp1252") for b in range(256)]
 _ANSI_CODE = {ch: b for b, ch in enumerate(_ANSI)}
+# Excel for Mac's CHAR/CODE use the Macintosh character set (Mac Roman) instead.
+_MAC = [bytes([b]).decode("mac_roman") for b in range(256)]
+_MAC_CODE = {ch: b for b, ch in enumerate(_MAC)}
+_OMITTED = object()  # an optional argument left out (a blank cell given for it is None)
 _LOCALE = "<locale>"  # NUMBERVALUE's group separator when omitted: "," (or "." when "," is the decimal one)
 _PLAIN = re.compile(r"(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _TIME = re.compile(r"^(\d+):(\d+)(?::(\d+))?(\.\d*)?$")
@@ -115,28 +119,18 @@ def _flat(args: tuple[Any, ...]) -> list[Any]:
     return out
 
 
-def _lift_first(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Apply ``fn`` to each value of its first argument (an array there gives an array); the
-    other arguments are passed whole (TEXTBEFORE's delimiter may be an array of delimiters)."""
+def _first_value(fn: Callable[[Any], Any]) -> Callable[..., Any]:
+    """A function of one value that Excel does not lift over arrays: given a range or an array
+    (in an array formula) it reads the first value, as the corpus shows for N and T; a plain
+    formula first cuts a range to one cell by implicit intersection (``scalar_parameters``)."""
 
-    def lifted(text: Any, *rest: Any) -> Any:
-        rest = tuple(scalar(r) if isinstance(r, Ref) and r.shape == (1, 1) else r for r in rest)
-        if isinstance(text, Grid | Ref) and text.shape != (1, 1):
-            rows = []
-            for row in as_grid(text).rows:
-                out = []
-                for v in row:
-                    try:
-                        out.append(fn(v, *rest))
-                    except ExcelError as exc:
-                        out.append(exc.error)
-                rows.append(out)
-            return Grid(rows)
-        return fn(scalar(text), *rest)
+    def first(value: Any) -> Any:
+        return fn(scalar(value))
 
-    lifted.__name__ = fn.__name__
-    lifted.__doc__ = fn.__doc__
-    return lifted
+    first.__name__ = fn.__name__
+    first.__doc__ = fn.__doc__
+    first.scalar_parameters = True  # type: ignore[attr-defined]
+    return first
 
 
 # ----------------------------------------------------------------------------- extracting
@@ -176,10 +170,13 @@ def replace(old_text: Any, start_num: Any, num_chars: Any, new_text: Any) -> str
 
 
 @elementwise
-def substitute(text: Any, old_text: Any, new_text: Any, instance_num: Any = None) -> str:
-    """SUBSTITUTE: replace every (or only the ``instance_num``-th) ``old_text`` (Microsoft, "SUBSTITUTE function")."""
+def substitute(text: Any, old_text: Any, new_text: Any, instance_num: Any = _OMITTED) -> str:
+    """SUBSTITUTE: replace every (or only the ``instance_num``-th) ``old_text`` (Microsoft, "SUBSTITUTE function").
+    An ``instance_num`` given must be a number from 1: an empty one or a logical is #VALUE!."""
     s, old, new = to_text(text), to_text(old_text), to_text(new_text)
-    nth = None if instance_num is None else _count(instance_num, 1)
+    if instance_num is None or isinstance(instance_num, bool):
+        raise ExcelError(VALUE)
+    nth = None if instance_num is _OMITTED else _count(instance_num, 1)
     if not old:
         return s
     if nth is None:
@@ -348,22 +345,31 @@ def exact(text1: Any, text2: Any) -> bool:
     return to_text(text1) == to_text(text2)
 
 
-@elementwise
-def char(number: Any) -> str:
-    """CHAR: the character of code 1-255 in the ANSI character set (Microsoft, "CHAR function")."""
-    n = to_int(number)
-    if not 1 <= n <= 255:
-        raise ExcelError(VALUE)
-    return _ANSI[n]
+def _char_code(charset: list[str], codes: dict[str, int]) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """CHAR and CODE over one 256-character set: Windows' ANSI code page 1252, or the Macintosh set
+    (Microsoft, "CHAR function": "Macintosh character set" on Mac, "ANSI character set" on Windows)."""
+
+    @elementwise
+    def char(number: Any) -> str:
+        """CHAR: the character of code 1-255 in the character set (Microsoft, "CHAR function")."""
+        n = to_int(number)
+        if not 1 <= n <= 255:
+            raise ExcelError(VALUE)
+        return charset[n]
+
+    @elementwise
+    def code(text: Any) -> float:
+        """CODE: the code of the first character in the set, 63 ("?") outside it (Microsoft, "CODE function")."""
+        s = to_text(text)
+        if not s:
+            raise ExcelError(VALUE)
+        return float(codes.get(s[0], 63))
+
+    return char, code
 
 
-@elementwise
-def code(text: Any) -> float:
-    """CODE: the ANSI code of the first character, 63 ("?") outside the set (Microsoft, "CODE function")."""
-    s = to_text(text)
-    if not s:
-        raise ExcelError(VALUE)
-    return float(_ANSI_CODE.get(s[0], 63))
+char, code = _char_code(_ANSI, _ANSI_CODE)
+mac_char, mac_code = _char_code(_MAC, _MAC_CODE)
 
 
 @elementwise
@@ -386,17 +392,18 @@ def unicode(text: Any) -> float:
     return float(ord(s[0]))
 
 
-@elementwise
+@_first_value
 def t(value: Any) -> Any:
-    """T: the value if it is text, else "" (Microsoft, "T function")."""
+    """T: the value if it is text, else "" (Microsoft, "T function"); of a range, its first cell."""
     if isinstance(value, XlError):
         return value
     return value if isinstance(value, str) else ""
 
 
-@elementwise
+@_first_value
 def n(value: Any) -> Any:
-    """N: a number as itself, TRUE as 1, anything else 0; errors pass (Microsoft, "N function")."""
+    """N: a number as itself, TRUE as 1, anything else 0; errors pass; of a range, its first cell
+    (Microsoft, "N function")."""
     if isinstance(value, XlError):
         return value
     if isinstance(value, bool):
@@ -507,9 +514,13 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "LEFT": left, "LEFTB": left, "RIGHT": right, "RIGHTB": right, "MID": mid, "MIDB": mid,
     "LEN": length, "LENB": length, "REPLACE": replace, "REPLACEB": replace, "SUBSTITUTE": substitute,
     "FIND": find, "FINDB": find, "SEARCH": search, "SEARCHB": search,
-    "TEXTBEFORE": _lift_first(_before_after(after=False)), "TEXTAFTER": _lift_first(_before_after(after=True)),
+    "TEXTBEFORE": lifted(1)(_before_after(after=False)), "TEXTAFTER": lifted(1)(_before_after(after=True)),
     "UPPER": upper, "LOWER": lower, "PROPER": proper, "TRIM": trim, "CLEAN": clean, "REPT": rept,
     "CONCATENATE": concatenate, "CONCAT": concat, "TEXTJOIN": textjoin,
     "EXACT": exact, "CHAR": char, "CODE": code, "UNICHAR": unichar, "UNICODE": unicode, "T": t, "N": n,
     "VALUE": value_, "NUMBERVALUE": numbervalue, "FIXED": fixed, "DOLLAR": dollar, "TEXT": text_,
 }
+
+# The functions whose result differs in a workbook saved by Excel for Mac (docProps/app.xml names
+# "Microsoft Macintosh Excel"): its character set is Mac Roman, not Windows-1252.
+MAC_FUNCTIONS: dict[str, Callable[..., Any]] = {"CHAR": mac_char, "CODE": mac_code}
