@@ -11,7 +11,8 @@ for), and every formula cell's new value is compared with the value Excel stored
   error codes exact) is printed per workbook. Volatile formulas (NOW, TODAY, RAND,
   RANDBETWEEN, OFFSET, INDIRECT) are left out.
 
-The workbooks slower than the per-book limit run under ``-m slow`` with a larger one.
+Each workbook must also keep at least the share it reaches today (:data:`MIN_SHARE`), so a
+change that makes the engine less faithful fails here.
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ from openpyxl.worksheet.formula import ArrayFormula
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT.parent / "shared" / "excel-corpus"
 FAST_LIMIT_S = 60.0  # per workbook in the default run (the fast books together take well under 3 minutes)
-SLOW_LIMIT_S = 300.0
+REPORT_LIMIT_S = 300.0  # per workbook when run as a script
 MEMORY_LIMIT_MB = 2048
-SLOW = {"formulas_test.xlsx"}  # ~15 s, but 2 of its UNIQUE cells still come out smaller than Excel's
+MIN_SHARE = {"formulas_test.xlsx": 0.985, "poi_formula_eval_testdata.xlsx": 0.99}  # measured 98.7%, 99.2%
+DEFAULT_MIN_SHARE = 0.999  # every other book is at 100% today
 VOLATILE = re.compile(r"\b(?:NOW|TODAY|RAND|RANDBETWEEN|RANDARRAY|OFFSET|INDIRECT)\s*\(", re.I)
 INTERNAL = re.compile(r"<Ranges>|<[\w.]+ object at 0x|^\[\[|^array\(|^Array\(|\bXlError\b|^<\w", re.I)
 COMPLEX = re.compile(r"^\(?[-+]?[\d.]+(?:e[-+]?\d+)?[-+][\d.]+(?:e[-+]?\d+)?j\)?$", re.I)  # Python's, not IMSUM's text
@@ -191,17 +193,12 @@ def _check(out: Outcome) -> None:
     assert out.peak_mb <= MEMORY_LIMIT_MB, _report(out)
 
 
-@pytest.mark.parametrize("name", [n for n in _books() if n not in SLOW])
+@pytest.mark.parametrize("name", _books())
 def test_refresh_keeps_excels_values(name: str, tmp_path: Path) -> None:
-    _check(compare(CORPUS / name, tmp_path, FAST_LIMIT_S))
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", [n for n in _books() if n in SLOW])
-def test_slow_workbooks_within_budget(name: str, tmp_path: Path) -> None:
-    out = compare(CORPUS / name, tmp_path, SLOW_LIMIT_S)
+    out = compare(CORPUS / name, tmp_path, FAST_LIMIT_S)
     _check(out)
     assert out.finished, _report(out)
+    assert out.share >= MIN_SHARE.get(name, DEFAULT_MIN_SHARE), _report(out) + "\n" + "\n".join(out.differ[:20])
 
 
 def test_a_workbook_over_the_time_limit_is_left_untouched(tmp_path: Path) -> None:
@@ -214,7 +211,7 @@ def test_a_workbook_over_the_time_limit_is_left_untouched(tmp_path: Path) -> Non
 if __name__ == "__main__":  # a report over the whole corpus: python tests/cli/test_excel_corpus.py [BOOK...]
     import tempfile
 
-    limit = float(os.environ.get("CORPUS_LIMIT_S", SLOW_LIMIT_S))
+    limit = float(os.environ.get("CORPUS_LIMIT_S", REPORT_LIMIT_S))
     for book in sys.argv[1:] or _books():
         with tempfile.TemporaryDirectory() as folder:
             result = compare(CORPUS / book, Path(folder), limit)
