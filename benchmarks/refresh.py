@@ -91,7 +91,8 @@ def build(path: Path, formulas: int, seed: int = 7) -> None:
         elif kind == 4:
             text = f"=IF({left}{r}>0,{left}{r},-{left}{r})"
         elif kind == 5:
-            text = f"=SUMPRODUCT(Data!B{d}:{last_col}{d},Data!$I$2:$I${1 + ASSETS})"
+            e = 2 + (i + 1) % DAYS  # the next day: a product of two days' returns
+            text = f"=SUMPRODUCT(Data!B{d}:{last_col}{d},Data!B{e}:{last_col}{e})"
         elif kind == 6:
             text = f"={left}{r}+$A${1 + r % CALLS}"
         elif kind == 7:
