@@ -23,6 +23,8 @@ from xl_var_cli.workbook.calc.operands import (
     Ref,
     XlError,
     as_grid,
+    compare,
+    elementwise,
     scalar,
     to_bool,
 )
@@ -124,10 +126,39 @@ def iferror(value: Callable[[], Any], fallback: Callable[[], Any], only_na: bool
     return fallback() if bad(s) else v
 
 
-def ifs(*pairs: Callable[[], Any]) -> Any:
-    """IFS(test1, value1, ...): the value of the first true test, #N/A if none."""
+def _is_array(v: Any) -> bool:
+    return isinstance(v, Grid | Ref) and v.shape != (1, 1)
+
+
+def _ifs_values(*pairs: Any) -> Any:
     for k in range(0, len(pairs) - 1, 2):
-        t = _truth(scalar(pairs[k]()))
+        t = _truth(pairs[k])
+        if isinstance(t, XlError):
+            return t
+        if t:
+            return pairs[k + 1]
+    return NA
+
+
+def _switch_values(target: Any, *cases: Any) -> Any:
+    if isinstance(target, XlError):
+        return target
+    for k in range(0, len(cases) - 1, 2):
+        if isinstance(cases[k], XlError):
+            return cases[k]
+        if compare(target, cases[k]) == 0:
+            return cases[k + 1]
+    return cases[-1] if len(cases) % 2 else NA
+
+
+def ifs(*pairs: Callable[[], Any]) -> Any:
+    """IFS(test1, value1, ...): the value of the first true test, #N/A if none; element by element
+    when a test is an array (then every argument is evaluated)."""
+    for k in range(0, len(pairs) - 1, 2):
+        test = pairs[k]()
+        if _is_array(test):
+            return elementwise(_ifs_values)(*(test if i == k else p() for i, p in enumerate(pairs)))
+        t = _truth(scalar(test))
         if isinstance(t, XlError):
             return t
         if t:
@@ -136,12 +167,12 @@ def ifs(*pairs: Callable[[], Any]) -> Any:
 
 
 def switch(expr: Any, *cases: Callable[[], Any]) -> Any:
-    """SWITCH(expression, value1, result1, ..., [default])."""
+    """SWITCH(expression, value1, result1, ..., [default]); element by element over an array expression."""
+    if _is_array(expr):
+        return elementwise(_switch_values)(expr, *(c() for c in cases))
     target = scalar(expr)
     if isinstance(target, XlError):
         return target
-    from xl_var_cli.workbook.calc.operands import compare
-
     for k in range(0, len(cases) - 1, 2):
         candidate = scalar(cases[k]())
         if isinstance(candidate, XlError):

@@ -91,8 +91,12 @@ def parse_reference(text: str, row: int, col: int) -> Node | None:
     if len(parts) == 2 and (m := _ROWS.match(rest)):
         return ("ref", sheet, (int(m.group(2)), 0, int(m.group(4)), 0), (True,) * 4)
     cells = [_CELL.match(p) for p in parts]
-    if len(parts) > 2 or not all(cells):
+    if not all(cells):
         return None
+    if len(parts) > 2:  # A1:B2:C3 is the smallest rectangle holding them all (kept absolute)
+        rows = [int(m.group(4)) for m in cells if m]
+        cols = [_col_number(m.group(2)) for m in cells if m]
+        return ("ref", sheet, (min(rows), min(cols), max(rows), max(cols)), (True,) * 4)
     first, last = cells[0], cells[-1]
     assert first is not None and last is not None
     r1, c1, r2, c2 = int(first.group(4)), _col_number(first.group(2)), int(last.group(4)), _col_number(last.group(2))

@@ -151,7 +151,10 @@ def _pick_value(grids: list[Grid], index: Any, i: int, j: int) -> Any:
 
 # ----------------------------------------------------------------------------- ROW, COLUMN, ROWS, COLUMNS, AREAS
 def _row(reference: Any) -> Any:
-    """Row number of a reference; a taller one gives a column of row numbers (Microsoft, "ROW function")."""
+    """Row number of a reference; a taller one gives a column of row numbers (Microsoft, "ROW function");
+    an error (an empty intersection's #NULL!) is the result."""
+    if isinstance(reference, XlError):
+        return reference
     if not isinstance(reference, Ref):
         raise ExcelError(VALUE)
     if reference.r1 == reference.r2:
@@ -160,7 +163,10 @@ def _row(reference: Any) -> Any:
 
 
 def _column(reference: Any) -> Any:
-    """Column number of a reference; a wider one gives a row of numbers (Microsoft, "COLUMN function")."""
+    """Column number of a reference; a wider one gives a row of numbers (Microsoft, "COLUMN function");
+    an error (an empty intersection's #NULL!) is the result."""
+    if isinstance(reference, XlError):
+        return reference
     if not isinstance(reference, Ref):
         raise ExcelError(VALUE)
     if reference.c1 == reference.c2:
