@@ -328,3 +328,16 @@ def test_logical_functions() -> None:
     assert F["OR"]("TRUE") is True
     assert F["NOT"](False) is True and F["NOT"](None) is True and call("NOT", "x") is VALUE
     assert F["TRUE"]() is True and F["FALSE"]() is False
+
+
+def test_decimal_and_inverse_hyperbolics() -> None:
+    from xl_var_cli.workbook.calc.compiler import call  # an ExcelError raised inside becomes the value
+
+    def f(name: str, *args: Any) -> Any:
+        return call(F[name], *args)
+
+    # formulas_test.xlsx MATH & TRIG!T26: DECIMAL(111, 2) is 7 (a number is read as its digits)
+    assert f("DECIMAL", 111.0, 2.0) == 7.0 and f("DECIMAL", "FF", 16.0) == 255.0
+    assert f("DECIMAL", "zap", 36.0) == 45745.0
+    assert f("DECIMAL", "12", 2.0) is NUM and f("DECIMAL", "1", 37.0) is NUM
+    assert f("ACOSH", 1.0) == 0.0 and f("ACOSH", 0.5) is NUM and f("ASINH", 0.0) == 0.0 and f("ATANH", 1.0) is NUM

@@ -27,6 +27,7 @@ from ..operands import (
     scalar_only,
     to_int,
     to_number,
+    to_text,
 )
 
 __all__ = ["FUNCTIONS", "power"]
@@ -374,6 +375,20 @@ def _atan2(x_num: Any, y_num: Any) -> float:
     return math.atan2(y, x)
 
 
+@elementwise
+def _from_base(text: Any, radix: Any) -> float:
+    """DECIMAL(text, radix): a number written in base 2-36 as decimal; a number argument is read as its
+    digits, invalid digits or a radix outside 2-36 give #NUM! (Microsoft, "DECIMAL function")."""
+    base = to_int(radix)
+    digits = to_text(text).strip()
+    if not 2 <= base <= 36 or len(digits) > 255:
+        raise ExcelError(NUM)
+    try:
+        return float(int(digits, base)) if digits else 0.0
+    except ValueError:
+        raise ExcelError(NUM) from None
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "ABS": _abs, "SIGN": _sign, "INT": _int, "TRUNC": _rounddown, "ROUND": _round, "ROUNDUP": _roundup,
     "ROUNDDOWN": _rounddown, "MROUND": _mround, "CEILING": _ceiling, "CEILING.MATH": _ceiling_math,
@@ -385,4 +400,6 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "TAN": _unary(math.tan, "TAN", _TRIG_LIMIT), "ASIN": _unary(math.asin, "ASIN"),
     "ACOS": _unary(math.acos, "ACOS"), "ATAN": _unary(math.atan, "ATAN"), "ATAN2": _atan2,
     "SINH": _unary(math.sinh, "SINH"), "COSH": _unary(math.cosh, "COSH"), "TANH": _unary(math.tanh, "TANH"),
+    "ASINH": _unary(math.asinh, "ASINH"), "ACOSH": _unary(math.acosh, "ACOSH"),
+    "ATANH": _unary(math.atanh, "ATANH"), "DECIMAL": _from_base,
 }
