@@ -183,7 +183,7 @@ def test_formula_text_for_the_engine() -> None:
     from xl_var_cli.workbook.calc.grammar import parse
 
     def call(text: str) -> tuple:
-        return parse(text, 1, 1)
+        return parse(text, 1, 1)[0]
 
     a1, a2 = ("ref", None, (0, 0, 0, 0), (False,) * 4), ("ref", None, (1, 0, 1, 0), (False,) * 4)
     # an omitted argument reaches an xl-var function as missing (None), not as 0
@@ -272,7 +272,7 @@ def test_only_a_call_of_an_xl_var_function_counts_as_one() -> None:
     ours = frozenset({"RETURNS", "AGGVAR"})
 
     def calls(text: str) -> bool:
-        return _calls(parse(text, 1, 1), ours)
+        return _calls(parse(text, 1, 1)[0], ours)
 
     assert calls("=RETURNS(A1:B3)") and calls("=1+_xludf.AGGVAR(A1, B1)") and calls("=SUM([1]!AGGVAR(A1))")
     assert not calls("=Returns!A2") and not calls("=SUM('Returns'!A1:A3)") and not calls("=XLVAR_RETURNS(A1)")

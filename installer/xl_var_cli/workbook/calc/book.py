@@ -31,11 +31,12 @@ class Circular(Exception):
     """A cell was read while it was being calculated."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Formula:
     text: str
-    run: Callable[[int, int], Any]
+    run: Callable[[int, int, tuple[int, ...]], Any]
     node: Node
+    points: tuple[int, ...]  # the cells its references name, as shape_key found them
 
 
 class Book:
@@ -73,8 +74,8 @@ class Book:
         self.failed: dict[CellKey, str] = {}
         self.memo: dict[Any, Any] = {}  # callers' results derived from final cell values; emptied by reset
         self.stored: dict[CellKey, Any] = {}  # what a failed cell shows instead
-        self._shapes: dict[tuple[str, str, bool], tuple[Node, Callable[[int, int], Any]]] = {}
-        self._name_cache: dict[tuple[str, str], Callable[[int, int], Any] | XlError] = {}
+        self._shapes: dict[tuple[str, str, bool], tuple[Node, Callable[[int, int, tuple[int, ...]], Any]]] = {}
+        self._name_cache: dict[tuple[str, str], tuple[Callable[..., Any], tuple[int, ...]] | XlError] = {}
         self._extent: dict[str, list[int]] = {t: [1, 1] for t in self.order}
         for (sheet, r, c) in self.cells:
             self._grow(sheet, r, c)
@@ -94,25 +95,39 @@ class Book:
         if c > ext[1]:
             ext[1] = c
 
+    def _compiled(self, text: str, sheet: str, r: int, c: int, array: bool
+                  ) -> tuple[Node, Callable[[int, int, tuple[int, ...]], Any], tuple[int, ...]]:
+        """The compiled function of ``text`` at (r, c), shared by every formula of its shape, and
+        the cell endpoints it reads there.
+
+        Raises :class:`FormulaSyntaxError` or :class:`compiler.Unsupported`.
+        """
+        key, points = shape_key(text)
+        shape = (sheet, key, array)
+        compiled = self._shapes.get(shape)
+        if compiled is None:
+            node, count = parse(text, r, c, slots=True)
+            if count * 2 != len(points):  # the two readings disagree: this formula's own tree, unshared
+                node, _ = parse(text, r, c)
+                shape, points = (sheet, f"{r},{c}:{text}", array), ()
+            compiled = (node, compiler.compile_formula(node, sheet, self.functions, self._runtime, self.title,
+                                                       array))
+            self._shapes[shape] = compiled
+        return compiled[0], compiled[1], points
+
     def add_formula(self, key: CellKey, text: str, array: bool = False) -> str:
         """Compile the formula of a cell (an array formula with ``array``); the reason it cannot be
         calculated, or ""."""
         sheet, r, c = key
-        shape = (sheet, shape_key(text, r, c), array)
-        compiled = self._shapes.get(shape)
-        if compiled is None:
-            try:
-                node = parse(text, r, c)
-                compiled = (node, compiler.compile_formula(node, sheet, self.functions, self._runtime, self.title,
-                                                           array))
-            except FormulaSyntaxError as exc:
-                return f"cannot be parsed ({exc})"
-            except compiler.Unsupported as exc:
-                return str(exc)
-            except (SyntaxError, RecursionError, MemoryError):
-                return "is too deeply nested to compile"
-            self._shapes[shape] = compiled
-        self.formulas[key] = _Formula(text, compiled[1], compiled[0])
+        try:
+            node, run, points = self._compiled(text, sheet, r, c, array)
+        except FormulaSyntaxError as exc:
+            return f"cannot be parsed ({exc})"
+        except compiler.Unsupported as exc:
+            return str(exc)
+        except (SyntaxError, RecursionError, MemoryError):
+            return "is too deeply nested to compile"
+        self.formulas[key] = _Formula(text, run, node, points)
         self.cells[key] = _UNSET
         self._grow(sheet, r, c)
         return ""
@@ -196,7 +211,7 @@ class Book:
         self.cells[key] = _PENDING
         _sheet, r, c = key
         try:
-            result = formula.run(r, c)
+            result = formula.run(r, c, formula.points)
         except Circular:
             self.fail(key, "could not be calculated (circular reference)", self.stored.get(key))
             return
@@ -268,13 +283,13 @@ class Book:
             return NAME
         cached = self._name_cache.get((sheet, name))
         if cached is None:
-            try:
-                node = parse(text, 0, 0)  # a name's references are as written: evaluated at (0, 0)
-                cached = compiler.compile_formula(node, sheet, self.functions, self._runtime, self.title)
+            try:  # a name's references are as written: evaluated at (0, 0)
+                _, run, points = self._compiled(text, sheet, 0, 0, False)
+                cached = (run, points)
             except (FormulaSyntaxError, compiler.Unsupported):
                 cached = NAME
             self._name_cache[(sheet, name)] = cached
-        return cached if isinstance(cached, XlError) else cached(0, 0)
+        return cached if isinstance(cached, XlError) else cached[0](0, 0, cached[1])
 
     def _table(self, text: str, sheet: str, r: int, c: int) -> Any:
         name, _, spec = text.partition("[")

@@ -1,8 +1,9 @@
 """Syntax trees (:mod:`~xl_var_cli.workbook.calc.grammar`) compiled to Python functions.
 
-A formula becomes the source of one function ``f(r, c)`` of its cell's row and column, built
-once per shape (:func:`~xl_var_cli.workbook.calc.grammar.shape_key`) and per sheet, and shared
-by every cell of that shape. References become calls that build a
+A formula becomes the source of one function ``f(r, c, p)`` of its cell's row and column and of
+the cells its references name (``p``), built once per shape
+(:func:`~xl_var_cli.workbook.calc.grammar.shape_key`: the formula with its cell references taken
+out) and per sheet, and shared by every formula of that shape. References become calls that build a
 :class:`~xl_var_cli.workbook.calc.operands.Ref`; operators, the functions of the library and
 the forms Excel evaluates lazily (``IF``, ``IFERROR``, ``IFNA``, ``IFS``, ``SWITCH``) become
 calls of their Python counterparts; an error raised inside a function
@@ -239,7 +240,7 @@ class _Emitter:
     def value(self, node: Node) -> str:
         """An operand where one value is expected: in a plain (non-array) formula a reference of several
         cells is cut to the one on the formula's row or column (Excel's implicit intersection)."""
-        if not self.array and node[0] == "ref" and node[2][:2] == node[2][2:] and node[3][:2] == node[3][2:]:
+        if not self.array and node[0] == "ref" and _one_cell(node):
             return self.cell(node)  # one cell: its value, without building a reference
         code = self.emit(node)
         if self.array or node[0] in ("num", "str", "bool", "err", "missing", "array"):
@@ -247,8 +248,11 @@ class _Emitter:
         return f"_single({code}, r, c, True)"
 
     def cell(self, node: Node) -> str:
-        _, sheet, (row, col, _, _), (fixed_row, fixed_col, _, _) = node
+        _, sheet, (row, col, _, _), (fixed_row, fixed_col, _, _), *slots = node
         title = self.sheet if sheet is None else self.sheet_title(sheet)
+        if slots and slots[0]:
+            k = 2 * slots[0][0]
+            return f"_cell({title!r}, p[{k}], p[{k + 1}])"
         r = str(row) if fixed_row else f"r+{row}" if row >= 0 else f"r{row}"
         c = str(col) if fixed_col else f"c+{col}" if col >= 0 else f"c{col}"
         return f"_cell({title!r}, {r}, {c})"
@@ -262,8 +266,15 @@ class _Emitter:
         raise Unsupported("an array constant holds something other than constants")
 
     def ref(self, node: Node) -> str:
-        _, sheet, offsets, absolute = node
+        _, sheet, offsets, absolute, *slots = node
         title = self.sheet if sheet is None else self.sheet_title(sheet)
+        if slots and slots[0]:  # its cells are the formula's own points (p): one tree serves its shape
+            ends = [2 * k for k in slots[0]]
+            rows, cols = [f"p[{k}]" for k in ends], [f"p[{k + 1}]" for k in ends]
+            if len(ends) <= 2:
+                return f"_ref({title!r}, {rows[0]}, {cols[0]}, {rows[-1]}, {cols[-1]})"
+            return (f"_ref({title!r}, min({', '.join(rows)}), min({', '.join(cols)}), max({', '.join(rows)}), "
+                    f"max({', '.join(cols)}))")
         parts = []
         for value, fixed, here, open_end in zip(offsets, absolute, "rcrc", (1, 1, _MAX_ROW, _MAX_COL), strict=True):
             if fixed:
@@ -316,10 +327,19 @@ _RUNTIME = {"_call": call, "_if": if_, "_iferror": iferror, "_ifs": ifs, "_switc
             "_isect": operators.intersect}
 
 
+def _one_cell(node: Node) -> bool:
+    """Whether a ``ref`` node names one cell."""
+    if len(node) > 4:
+        return len(node[4]) == 1
+    return bool(node[2][:2] == node[2][2:] and node[3][:2] == node[3][2:])
+
+
 def compile_formula(node: Node, sheet: str, functions: Mapping[str, Callable[..., Any]],
                     runtime: Mapping[str, Any], sheet_title: Callable[[str], str],
-                    array: bool = False) -> Callable[[int, int], Any]:
-    """The function ``f(r, c)`` that calculates ``node`` for the cell at row r, column c of ``sheet``.
+                    array: bool = False) -> Callable[[int, int, tuple[int, ...]], Any]:
+    """The function ``f(r, c, p)`` that calculates ``node`` for the cell at row r, column c of
+    ``sheet``, whose references name the cells ``p`` (row, column pairs; see
+    :func:`~xl_var_cli.workbook.calc.grammar.shape_key`) where the tree numbers them.
 
     Parameters
     ----------
@@ -345,6 +365,6 @@ def compile_formula(node: Node, sheet: str, functions: Mapping[str, Callable[...
     emitter = _Emitter(sheet, functions, sheet_title, array)
     body = emitter.emit(node)
     namespace: dict[str, Any] = {**_RUNTIME, **runtime, **emitter.constants}
-    exec(f"def _formula(r, c):\n    return {body}\n", namespace)
-    formula: Callable[[int, int], Any] = namespace["_formula"]
+    exec(f"def _formula(r, c, p):\n    return {body}\n", namespace)  # source built above from the tree
+    formula: Callable[[int, int, tuple[int, ...]], Any] = namespace["_formula"]
     return formula

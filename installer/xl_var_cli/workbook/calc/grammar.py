@@ -6,16 +6,18 @@ operator precedence (Microsoft, "Calculation operators and precedence in Excel")
 reference operators ``:`` and intersection (a space) first, then negation, ``%``, ``^``,
 ``* /``, ``+ -``, ``&`` and comparisons. Negation binds tighter than ``^`` (``=-2^2`` is 4).
 
-:func:`shape_key` gives the text of a formula with every A1 reference rewritten relative to
-its cell (R1C1 style); formulas filled across a sheet share one key, so each shape is parsed
-and compiled once (:mod:`~xl_var_cli.workbook.calc.compiler`).
+:func:`shape_key` gives the text of a formula with its A1 cell references taken out, and the
+cells they name; formulas that differ only in the cells they read (filled across a sheet, or
+reading other rows of a table) share one key, so each shape is parsed and compiled once
+(:mod:`~xl_var_cli.workbook.calc.compiler`).
 
 Nodes are tuples whose first item names them:
 
 ``("num", x)``, ``("str", s)``, ``("bool", b)``, ``("err", code)``, ``("array", rows)``,
 ``("missing",)`` (an omitted argument), ``("ref", sheet, (r1, c1, r2, c2), (abs r1, abs c1,
-abs r2, abs c2))`` (relative parts are offsets from the host cell; whole columns or rows
-have 0 for their open ends), ``("name", NAME, sheet)``, ``("table", text, sheet)`` (a
+abs r2, abs c2)[, slots])`` (relative parts are offsets from the host cell; whole columns or
+rows have 0 for their open ends; ``slots`` numbers its cell endpoints when :func:`parse` is
+asked to), ``("name", NAME, sheet)``, ``("table", text, sheet)`` (a
 structured reference), ``("spill", ref)`` (``A1#``), ``("call", NAME, args)``,
 ``("neg", x)``, ``("pct", x)``, ``("op", symbol, a, b)``.
 """
@@ -113,31 +115,43 @@ _SHAPE = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'|\[[^\]]*\]'
                     r"|(?<![\w.$])(\$?)([A-Z]{1,3})(\$?)(\d+)(?![\w.(!\[])")
 
 
-def shape_key(text: str, row: int, col: int) -> str:
-    """``text`` with each A1 cell reference in R1C1 relative form: equal for filled formulas.
+def shape_key(text: str) -> tuple[str, tuple[int, ...]]:
+    """``text`` with each A1 cell reference replaced by a placeholder, and the references' (row,
+    column) pairs in text order, flattened: formulas that differ only in the cells they read share
+    the key, and so one compiled function (:func:`parse` with ``slots`` numbers the same pairs).
 
     Text in quotes, quoted sheet names and structured references are kept as they are; a
     reference followed by ``!`` is a sheet's name, and one followed by ``(`` a function's.
     """
+    points: list[int] = []
 
     def sub(m: re.Match[str]) -> str:
         if m.group(2) is None:
             return m.group(0)
-        r = int(m.group(4))
-        c = _col_number(m.group(2))
-        rr = f"R{r}" if m.group(3) else f"R[{r - row}]"
-        cc = f"C{c}" if m.group(1) else f"C[{c - col}]"
-        return rr + cc
+        points.append(int(m.group(4)))
+        points.append(_col_number(m.group(2)))
+        return "\x00"
 
-    return _SHAPE.sub(sub, text)
+    return _SHAPE.sub(sub, text), tuple(points)
 
 
 # ----------------------------------------------------------------------------- parser
 class _Parser:
-    def __init__(self, items: list[Token], row: int, col: int) -> None:
+    def __init__(self, items: list[Token], row: int, col: int, slots: bool) -> None:
         self.items = items
         self.i = 0
         self.row, self.col = row, col
+        self.slots = slots
+        self.slot = 0  # cell endpoints numbered so far (shape_key's order)
+
+    def numbered(self, ref: Node, text: str) -> Node:
+        """A ``ref`` node with the numbers of its cell endpoints, when numbering."""
+        if not self.slots:
+            return ref
+        count = 0 if _COLS.match(text.rpartition("!")[2]) or _ROWS.match(text.rpartition("!")[2]) \
+            else text.rpartition("!")[2].count(":") + 1
+        self.slot += count
+        return (*ref, tuple(range(self.slot - count, self.slot)))
 
     def peek(self) -> Token | None:
         return self.items[self.i] if self.i < len(self.items) else None
@@ -211,7 +225,7 @@ class _Parser:
             return ("err", value.upper())
         ref = parse_reference(value, self.row, self.col)
         if ref is not None:
-            return ref
+            return self.numbered(ref, value)
         sheet, rest = _sheet_of(value)
         if "[" in rest:
             return ("table", rest, sheet)
@@ -225,7 +239,7 @@ class _Parser:
             ref = parse_reference(ref_text, self.row, self.col)
             if ref is None:
                 raise FormulaSyntaxError(f"cannot read {ref_text!r}")
-            return ("op", ":", ref, self.call(raw))
+            return ("op", ":", self.numbered(ref, ref_text), self.call(raw))
         name = _PREFIX.sub("", ADDIN_PREFIX.sub("", raw)).upper()
         args: list[Node] = []
         expect_arg = True
@@ -269,8 +283,13 @@ class _Parser:
         return ("array", tuple(tuple(r) for r in rows))
 
 
-def parse(text: str, row: int, col: int) -> Node:
-    """The syntax tree of ``text`` (``"=..."``) held by the cell at (row, col).
+def parse(text: str, row: int, col: int, slots: bool = False) -> tuple[Node, int]:
+    """The syntax tree of ``text`` (``"=..."``) held by the cell at (row, col), and how many cell
+    endpoints its references have.
+
+    With ``slots``, each ``ref`` node also carries the numbers of its endpoints in text order
+    (a fifth item), which index the pairs :func:`shape_key` finds: the tree then serves every
+    formula of its shape. (A caller checks that both counts agree before sharing it.)
 
     Raises
     ------
@@ -280,12 +299,12 @@ def parse(text: str, row: int, col: int) -> Node:
     items = tokens(text)
     if items is None:
         raise FormulaSyntaxError("the tokenizer cannot read it")
-    parser = _Parser(items, row, col)
+    parser = _Parser(items, row, col, slots)
     parser.skip_space()
     if parser.peek() is None:
-        return ("missing",)
+        return ("missing",), 0
     node = parser.expression()
     parser.skip_space()
     if parser.peek() is not None:
         raise FormulaSyntaxError(f"unexpected {parser.peek().value!r}")  # type: ignore[union-attr]
-    return node
+    return node, parser.slot
