@@ -169,12 +169,16 @@ class Book:
         return v
 
     def block(self, sheet: str, r1: int, c1: int, r2: int, c2: int) -> list[list[Any]]:
+        """The values of a rectangle, row by row (large ones are shared: callers must not modify them)."""
         ext = self._extent.get(sheet)
         if ext is None:
             return [[REF]]
         r2, c2 = min(r2, ext[0]), min(c2, ext[1])
         if r2 < r1 or c2 < c1:
             return [[None]]
+        big = (r2 - r1 + 1) * (c2 - c1 + 1) > 64
+        if big and (seen := self.memo.get(("block", sheet, r1, c1, r2, c2))) is not None:
+            return seen  # type: ignore[no-any-return]
         get = self.cells.get
         cols = range(c1, c2 + 1)
         rows = []
@@ -184,6 +188,8 @@ class Book:
                 row = [self._resolve((sheet, r, c)) if x is _UNSET or x is _PENDING else x
                        for x, c in zip(row, cols, strict=True)]
             rows.append(row)
+        if big:  # every cell of it is final now (for this pass): a table read by 2,000 lookups is read once
+            self.memo[("block", sheet, r1, c1, r2, c2)] = rows
         return rows
 
     def extent(self, sheet: str) -> tuple[int, int]:
