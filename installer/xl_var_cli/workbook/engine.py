@@ -37,7 +37,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from xl_var_cli.workbook.calc.book import Book, CellKey
 from xl_var_cli.workbook.calc.grammar import Node, tokens
-from xl_var_cli.workbook.calc.library import excel_functions
+from xl_var_cli.workbook.calc.library import borrowed_functions, excel_functions
 from xl_var_cli.workbook.calc.operands import SPILL, Grid, Ref
 from xl_var_cli.workbook.calc.structured import Table
 from xl_var_cli.workbook.cells import ErrorValue, Key, coord, keys_of
@@ -92,17 +92,23 @@ def xl_functions() -> dict[str, Callable[..., Any]]:
 
 
 class _Library(dict[str, Callable[..., Any]]):
-    """Excel's functions, then xl-var's: those are imported the first time a formula names a
-    function Excel lacks (the UDF layer takes seconds to import; most workbooks never call it)."""
+    """The functions a formula may call: xl-var's implementations of Excel's, then ``formulas``'
+    for the rest, then xl-var's own worksheet functions. The last two are imported the first
+    time a formula names a function the ones before lack: most workbooks need neither, and each
+    takes a second or more to import."""
 
     def __init__(self, epoch: dt.datetime, mac: bool) -> None:
         super().__init__(excel_functions(mac))
         self.epoch = epoch
         self.ours: frozenset[str] = frozenset()
+        self._loaded = False
 
     def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
         fn = super().get(name)
-        if fn is None and not self.ours:
+        if fn is None and not self._loaded:
+            self._loaded = True
+            for other, borrowed in borrowed_functions().items():
+                self.setdefault(other, borrowed)
             self._load_ours()
             fn = super().get(name)
         return default if fn is None else fn

@@ -23,7 +23,7 @@ import numpy as np
 from xl_var_cli.workbook.calc import functions as _family
 from xl_var_cli.workbook.calc.operands import NUM, Grid, Ref, XlError
 
-__all__ = ["borrowed", "excel_functions"]
+__all__ = ["borrowed", "borrowed_functions", "excel_functions"]
 
 _NEEDS_POSITION = frozenset({
     "ROW", "COLUMN", "ROWS", "COLUMNS", "OFFSET", "INDIRECT", "INDEX", "CELL", "ISREF", "ISFORMULA",
@@ -91,22 +91,31 @@ def borrowed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 @functools.cache
 def excel_functions(mac: bool = False) -> dict[str, Callable[..., Any]]:
-    """Excel function name -> implementation: xl-var's own first, then borrowed ones.
+    """Excel function name -> xl-var's own implementation.
 
     With ``mac``, as Excel for the Mac computes them: a family module's ``MAC_FUNCTIONS``
     (CHAR and CODE use the Macintosh character set there) replace their Windows versions.
     """
-    import formulas
-
     table: dict[str, Callable[..., Any]] = {}
-    for raw, entry in formulas.get_functions().items():
-        fn = entry.get("function") if isinstance(entry, dict) else entry
-        name = raw.upper().removeprefix("_XLFN.").removeprefix("_XLWS.")
-        if callable(fn) and name not in _NEEDS_POSITION:
-            table[name] = borrowed(name, fn)
     for info in pkgutil.iter_modules(_family.__path__):
         module = importlib.import_module(f"{_family.__name__}.{info.name}")
         table.update(getattr(module, "FUNCTIONS", {}))
         if mac:
             table.update(getattr(module, "MAC_FUNCTIONS", {}))
+    return table
+
+
+@functools.cache
+def borrowed_functions() -> dict[str, Callable[..., Any]]:
+    """Excel function name -> ``formulas``' implementation, for the functions xl-var's own lack
+    (imported on first need: ``formulas`` loads scipy.stats and more, a second or so)."""
+    import formulas
+
+    own = excel_functions()
+    table: dict[str, Callable[..., Any]] = {}
+    for raw, entry in formulas.get_functions().items():
+        fn = entry.get("function") if isinstance(entry, dict) else entry
+        name = raw.upper().removeprefix("_XLFN.").removeprefix("_XLWS.")
+        if callable(fn) and name not in _NEEDS_POSITION and name not in own:
+            table[name] = borrowed(name, fn)
     return table
