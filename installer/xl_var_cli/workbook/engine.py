@@ -101,15 +101,17 @@ class _Library(dict[str, Callable[..., Any]]):
         super().__init__(excel_functions(mac))
         self.epoch = epoch
         self.ours: frozenset[str] = frozenset()
-        self._loaded = False
+        self._borrowed = False
 
     def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
         fn = super().get(name)
-        if fn is None and not self._loaded:
-            self._loaded = True
+        if fn is None and not self.ours and name in _udf_names():
+            self._load_ours()
+            fn = super().get(name)
+        if fn is None and not self._borrowed:
+            self._borrowed = True
             for other, borrowed in borrowed_functions().items():
                 self.setdefault(other, borrowed)
-            self._load_ours()
             fn = super().get(name)
         return default if fn is None else fn
 
@@ -121,6 +123,11 @@ class _Library(dict[str, Callable[..., Any]]):
 
             self[name] = functools.update_wrapper(call, fn)
         self.ours = frozenset(xl_functions())
+
+
+def _udf_names() -> frozenset[str]:
+    """xl-var's worksheet function names (the UDF package lists them without loading them)."""
+    return frozenset(importlib.import_module("xl_var_udfs").__all__)
 
 
 def _udf_argument(arg: Any) -> Any:
