@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from xl_var_cli.workbook.calc.functions import aggregate, arithmetic, info
+from xl_var_cli.workbook.calc.functions import aggregate, arithmetic, conditional, info
 from xl_var_cli.workbook.calc.operands import DIV0, NA, NAME, NUM, REF, VALUE, ExcelError, Grid, Ref, XlError
 
-F = {**aggregate.FUNCTIONS, **arithmetic.FUNCTIONS, **info.FUNCTIONS}
+F = {**aggregate.FUNCTIONS, **conditional.FUNCTIONS, **arithmetic.FUNCTIONS, **info.FUNCTIONS}
 
 
 class _Book:
