@@ -15,7 +15,7 @@ from typing import Any
 
 from xl_var_cli.workbook.calc import compiler
 from xl_var_cli.workbook.calc.grammar import FormulaSyntaxError, Node, parse, parse_reference, shape_key
-from xl_var_cli.workbook.calc.operands import NA, NAME, REF, VALUE, Grid, Ref, XlError
+from xl_var_cli.workbook.calc.operands import NA, NAME, REF, VALUE, Grid, Ref, XlError, scalar, to_bool, to_text
 from xl_var_cli.workbook.calc.structured import Table, resolve_structured
 
 __all__ = ["Book", "CellKey", "Circular"]
@@ -345,8 +345,6 @@ class Book:
 
     def _indirect(self, sheet: str, text: Any, a1: Any = True) -> Any:
         """INDIRECT(ref_text, [a1]): the A1 reference or name written in ``text`` (R1C1 style: #REF!)."""
-        from xl_var_cli.workbook.calc.operands import scalar, to_bool, to_text
-
         text, a1 = scalar(text), scalar(a1)
         if isinstance(text, XlError):
             return text

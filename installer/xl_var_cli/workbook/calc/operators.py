@@ -15,8 +15,10 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
+from xl_var_cli.workbook.calc.functions.arithmetic import power
 from xl_var_cli.workbook.calc.operands import (
     DIV0,
+    NA,
     NULL,
     NUM,
     ExcelError,
@@ -30,25 +32,19 @@ from xl_var_cli.workbook.calc.operands import (
     to_text,
 )
 
-__all__ = ["BINARY", "intersect", "negate", "percent", "reference_union", "span"]
+__all__ = ["BINARY", "intersect", "negate", "percent", "span"]
 
 
 def _finite(x: float) -> Any:
     return x if math.isfinite(x) else NUM
 
 
-def power(a: float, b: float) -> Any:
-    """``a^b`` as Excel: 0^0 and a negative base to a fractional power are #NUM!, 0^-1 is #DIV/0!."""
-    if a == 0 and b == 0:
-        return NUM
-    if a == 0 and b < 0:
-        return DIV0
-    if a < 0 and b != int(b):
-        return NUM
+def _power(a: float, b: float) -> Any:
+    """``a^b``: :func:`~xl_var_cli.workbook.calc.functions.arithmetic.power`, its error as the value."""
     try:
-        return _finite(a**b)
-    except OverflowError:
-        return NUM
+        return power(a, b)
+    except ExcelError as exc:
+        return exc.error
 
 
 def _divide(a: float, b: float) -> Any:
@@ -57,7 +53,7 @@ def _divide(a: float, b: float) -> Any:
 
 _ARITHMETIC: dict[str, Callable[[float, float], Any]] = {
     "+": lambda a, b: _finite(a + b), "-": lambda a, b: _finite(a - b), "*": lambda a, b: _finite(a * b),
-    "/": _divide, "^": power,
+    "/": _divide, "^": _power,
 }
 _COMPARISONS: dict[str, Callable[[int], bool]] = {
     "=": lambda c: c == 0, "<>": lambda c: c != 0, "<": lambda c: c < 0, ">": lambda c: c > 0,
@@ -112,8 +108,6 @@ def _lift(op: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
     ga, gb = as_grid(a), as_grid(b)
     (ra, ca), (rb, cb) = ga.shape, gb.shape
     rows, cols = max(ra, rb), max(ca, cb)
-    from xl_var_cli.workbook.calc.operands import NA
-
     def pick(g: Grid, r: int, c: int, i: int, j: int) -> Any:
         if (r > 1 and i >= r) or (c > 1 and j >= c):
             return NA
@@ -124,25 +118,16 @@ def _lift(op: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
 
 def _binary(symbol: str) -> Callable[[Any, Any], Any]:
     op = _scalar_op(symbol)
-    arithmetic = _ARITHMETIC.get(symbol)
-    fast_compare = _FLOAT_COMPARE.get(symbol)
-    if arithmetic is not None:
+    on_floats = _ARITHMETIC.get(symbol) or _FLOAT_COMPARE.get(symbol)
+    if on_floats is None:
+        return lambda a, b: _lift(op, a, b)
 
-        def fast(a: Any, b: Any) -> Any:
-            if a.__class__ is float and b.__class__ is float:
-                return arithmetic(a, b)
-            return _lift(op, a, b)
+    def binary(a: Any, b: Any) -> Any:
+        if a.__class__ is float and b.__class__ is float:  # the common case, without conversions
+            return on_floats(a, b)  # type: ignore[misc]
+        return _lift(op, a, b)
 
-        return fast
-    if fast_compare is not None:
-
-        def fast_cmp(a: Any, b: Any) -> Any:
-            if a.__class__ is float and b.__class__ is float:
-                return fast_compare(a, b)
-            return _lift(op, a, b)
-
-        return fast_cmp
-    return lambda a, b: _lift(op, a, b)
+    return binary
 
 
 BINARY: dict[str, Callable[[Any, Any], Any]] = {s: _binary(s) for s in (*_ARITHMETIC, *_COMPARISONS, "&")}
@@ -202,8 +187,3 @@ def intersect(a: Any, b: Any) -> Any:
     if r1 > r2 or c1 > c2:
         return NULL
     return Ref(a.book, a.sheet, r1, c1, r2, c2)
-
-
-def reference_union(*parts: Any) -> Any:
-    """The union operator (``(A1,B2)``) is not supported: #VALUE! rather than a guess."""
-    return XlError("#VALUE!")
