@@ -7,6 +7,8 @@ One entry point, :func:`xl_var_cli.workbook.pipeline.recalculate`, used by ``xl-
   encryption, damage refused up front) and written back with unread parts copied compressed;
 * :mod:`~xl_var_cli.workbook.xmlspans`: where elements sit in an XML part, in bytes, so a part
   is edited without re-serialising it;
+* :mod:`~xl_var_cli.workbook.sheet_scan`: a worksheet part's rows and cells located in one pass
+  (the span scanner is the reference it falls back to);
 * :mod:`~xl_var_cli.workbook.sheet_xml`: what worksheet parts store (formula kinds, cached
   values) and computed values written into them;
 * :mod:`~xl_var_cli.workbook.portable_arrays`: xl-var's array results stored so that every

@@ -8,7 +8,8 @@ name over the range, :mod:`xl_var_cli.workbook.portable_arrays`), other array fo
 range (dynamic arrays also their ``cm`` cell-metadata flag, with the metadata part Excel
 expects), and ``calcPr`` is set so that Excel shows the stored values on open instead of
 recalculating without the add-in. Every other byte of every part, and every other part,
-is copied unchanged (see :mod:`xl_var_cli.workbook.xmlspans`).
+is copied unchanged (see :mod:`xl_var_cli.workbook.xmlspans`; the cells are found by
+:mod:`xl_var_cli.workbook.sheet_scan`).
 
 :func:`values_only` turns a package into a snapshot without formulas (for printing, and
 for readers that should see the numbers only).
@@ -17,8 +18,8 @@ for readers that should see the numbers only).
 from __future__ import annotations
 
 import dataclasses
-import functools
 import posixpath
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ from openpyxl.utils.cell import (
 from xl_var_cli.workbook.cells import ErrorValue, Key
 from xl_var_cli.workbook.package import NS, Package, repack
 from xl_var_cli.workbook.portable_arrays import Mark, with_marks
+from xl_var_cli.workbook.sheet_scan import Cell, Formula, Sheet, gc_paused, read_sheet
 from xl_var_cli.workbook.xmlspans import Span, attrs_xml, insert_after, scan, splice, text_xml
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CURRENT_CALC_ID", "cached_value", "formula_kinds", "sheet_parts", "values_only", "write_values"]
 
+_PLAIN_COORDS = re.compile(r"^([A-Z]{1,3})([0-9]+)$", re.M)  # coordinates, one a line, as range_boundaries reads them
 CURRENT_CALC_ID = 191029  # the calculation engine of Excel 2019/365: Excel trusts stored values from it
 _SHEET_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
 _META_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sheetMetadata"
@@ -58,17 +61,6 @@ _XLDAPR_METADATA = (
 
 
 # ----------------------------------------------------------------------------- reading the sheets
-@dataclass
-class _Sheet:
-    """A worksheet part's scanned structure."""
-
-    data: bytes
-    root: Span
-    sheet_data: Span | None
-    rows: dict[int, Span]
-    cells: dict[str, tuple[Span, Span]]  # coordinate -> (cell, its row)
-
-
 def sheet_parts(pkg: Package) -> dict[str, str]:
     """Worksheet title -> part name, in workbook order."""
     book = pkg.xml(pkg.workbook_part)
@@ -81,50 +73,13 @@ def sheet_parts(pkg: Package) -> dict[str, str]:
     return out
 
 
-def _wanted(path: tuple[str, ...]) -> bool:
-    if len(path) == 1:
-        return True
-    if path[1] == "dimension":
-        return len(path) == 2
-    if path[1] != "sheetData":
-        return False
-    return len(path) <= 3 or (len(path) == 4 and path[3] == "c") or len(path) == 5
-
-
-@functools.lru_cache(maxsize=64)
-def _read_sheet(data: bytes) -> _Sheet:
-    """The structure of a worksheet part (cached: one refresh reads each sheet several times)."""
-    top = scan(data, _wanted, lambda p: len(p) == 5 and p[4] in ("f", "v"))
-    root = top[0]
-    sheet_data = next((s for s in root.children if s.name == "sheetData"), None)
-    rows: dict[int, Span] = {}
-    cells: dict[str, tuple[Span, Span]] = {}
-    last_row = 0
-    for row in sheet_data.children if sheet_data else []:
-        last_row = int(row.attrs.get("r", last_row + 1))
-        rows[last_row] = row
-        last_col = 0
-        for c in row.children:
-            if "r" in c.attrs:
-                letters, _ = coordinate_from_string(c.attrs["r"])
-                last_col = column_index_from_string(letters)
-            else:
-                last_col += 1
-            cells[f"{get_column_letter(last_col)}{last_row}"] = (c, row)
-    return _Sheet(data, root, sheet_data, rows, cells)
-
-
-def _child(cell: Span, name: str) -> Span | None:
-    return next((s for s in cell.children if s.name == name), None)
-
-
 def formula_kinds(pkg: Package) -> tuple[set[Key], set[Key]]:
     """(dynamic, shared): array formulas carrying cell metadata ``cm`` (Excel 365's dynamic
     arrays), and cells of Excel shared formulas (which must stay plain formulas)."""
     dynamic, shared = set(), set()
     for title, part in sheet_parts(pkg).items():
-        for coord, (cell, _) in _read_sheet(pkg.parts[part]).cells.items():
-            kind = f.attrs.get("t") if (f := _child(cell, "f")) is not None else None
+        for coord, cell in read_sheet(pkg.parts[part]).cells.items():
+            kind = cell.f.attrs.get("t") if cell.f is not None else None
             if kind == "array" and "cm" in cell.attrs:
                 dynamic.add((title, coord))
             elif kind == "shared":
@@ -134,22 +89,21 @@ def formula_kinds(pkg: Package) -> tuple[set[Key], set[Key]]:
 
 def cached_value(pkg: Package) -> Callable[[Key], Any]:
     """A lookup of the value each formula cell last stored (for cells the engine must leave alone)."""
-    sheets = {title: _read_sheet(pkg.parts[part]) for title, part in sheet_parts(pkg).items()}
+    sheets = {title: read_sheet(pkg.parts[part]) for title, part in sheet_parts(pkg).items()}
 
     def lookup(key: Key) -> Any:
         found = sheets[key[0]].cells.get(key[1]) if key[0] in sheets else None
-        v = _child(found[0], "v") if found else None
-        if v is None or not v.text:
+        if found is None or not found.v:
             return None
-        kind = found[0].attrs.get("t", "n") if found else "n"
+        kind = found.attrs.get("t", "n")
         if kind == "n":
             try:
-                return float(v.text)
+                return float(found.v)
             except ValueError:
                 return ErrorValue("#VALUE!")
         if kind == "b":
-            return v.text.strip() == "1"
-        return ErrorValue(v.text) if kind == "e" else v.text
+            return found.v.strip() == "1"
+        return ErrorValue(found.v) if kind == "e" else found.v
 
     return lookup
 
@@ -160,15 +114,15 @@ def _number(x: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def _value_xml(prefix: str, value: Any) -> tuple[str | None, str]:
-    """The ``t`` attribute and ``<v>`` element for a value."""
+def _value_text(value: Any) -> tuple[str | None, str]:
+    """The ``t`` attribute and the text of ``<v>`` for a value."""
     if isinstance(value, bool):
-        return "b", f"<{prefix}v>{int(value)}</{prefix}v>"
+        return "b", "1" if value else "0"
     if isinstance(value, ErrorValue):
-        return "e", f"<{prefix}v>{text_xml(str(value))}</{prefix}v>"
+        return "e", text_xml(str(value))
     if isinstance(value, int | float):
-        return None, f"<{prefix}v>{_number(value)}</{prefix}v>"
-    return "str", f"<{prefix}v>{text_xml(str(value))}</{prefix}v>"
+        return None, _number(value)
+    return "str", text_xml(str(value))
 
 
 @dataclass
@@ -180,45 +134,44 @@ class _CellEdit:
     plain: bool = False  # a plain formula (the anchor of a portable array)
 
 
-def _formula_xml(sheet: _Sheet, prefix: str, f: Span, edit: _CellEdit) -> bytes:
+def _formula_xml(data: bytes, prefix: str, f: Formula, edit: _CellEdit) -> bytes:
     drop: tuple[str, ...]
     if edit.plain:  # the anchor of a portable array: an array formula loses its array attributes
         if "t" not in f.attrs:
-            return sheet.data[f.start:f.end]
+            return data[f.start:f.end]
         head, drop = {}, ("t", "ref", "si", "aca")
     else:
         if edit.array_ref is None or (f.attrs.get("t") == "array" and f.attrs.get("ref") == edit.array_ref):
-            return sheet.data[f.start:f.end]
+            return data[f.start:f.end]
         head, drop = {"t": "array", "ref": edit.array_ref}, ("t", "ref", "si")
     attrs = head | {k: v for k, v in f.attrs.items() if k not in drop}
     return f"<{prefix}f{attrs_xml(attrs)}>{text_xml(f.text)}</{prefix}f>".encode()
 
 
-def _cell_xml(sheet: _Sheet, prefix: str, coord: str, cell: Span | None, edit: _CellEdit) -> bytes:
-    attrs = {"r": coord} | (dict(cell.attrs) if cell else {})
-    for k in ("t", "vm", "cm"):
-        attrs.pop(k, None)
+def _cell_xml(data: bytes, prefix: str, coord: str, cell: Cell | None, edit: _CellEdit) -> bytes:
+    attrs = {"r": coord} if cell is None else {"r": coord} | cell.attrs
+    if len(attrs) > 1:
+        for k in ("t", "vm", "cm"):
+            attrs.pop(k, None)
     if edit.cm:
         attrs["cm"] = edit.cm
-    body = []
-    f = _child(cell, "f") if cell else None
-    if f is not None and not edit.clear:
-        body.append(_formula_xml(sheet, prefix, f, edit))
-    if not edit.clear:
-        kind, v = _value_xml(prefix, edit.value)
-        if kind:
-            attrs["t"] = kind
-        body.append(v.encode())
-        ext = _child(cell, "extLst") if cell else None
-        if ext is not None:
-            body.append(sheet.data[ext.start:ext.end])
-    inner = b"".join(body)
-    head = f"<{prefix}c{attrs_xml(attrs)}"
-    return (head + ">").encode() + inner + f"</{prefix}c>".encode() if inner else (head + "/>").encode()
+    if edit.clear:
+        return f"<{prefix}c{attrs_xml(attrs)}/>".encode()
+    kind, text = _value_text(edit.value)
+    if kind:
+        attrs["t"] = kind
+    f = None if cell is None else cell.f
+    if f is not None and (edit.plain or edit.array_ref is not None):
+        f_xml = _formula_xml(data, prefix, f, edit)
+    else:
+        f_xml = b"" if f is None else data[f.start:f.end]
+    ext = None if cell is None else cell.ext
+    return b"".join((f"<{prefix}c{attrs_xml(attrs)}>".encode(), f_xml, f"<{prefix}v>{text}</{prefix}v>".encode(),
+                     b"" if ext is None else data[ext[0]:ext[1]], f"</{prefix}c>".encode()))
 
 
 def _patch_sheet(data: bytes, edits: Mapping[str, _CellEdit]) -> bytes:
-    sheet = _read_sheet(data)
+    sheet = read_sheet(data)
     if sheet.sheet_data is None:
         raise ValueError("worksheet has no sheetData")
     prefix = sheet.sheet_data.qname[: -len("sheetData")]
@@ -226,18 +179,23 @@ def _patch_sheet(data: bytes, edits: Mapping[str, _CellEdit]) -> bytes:
     new_rows: dict[int, list[tuple[int, bytes]]] = {}
     for coord, edit in edits.items():
         found = sheet.cells.get(coord)
-        if found:
-            out.append((found[0].start, found[0].end, _cell_xml(sheet, prefix, coord, found[0], edit)))
+        if found is not None:
+            out.append((found.start, found.end, _cell_xml(data, prefix, coord, found, edit)))
         elif not edit.clear:
             letters, row = coordinate_from_string(coord)
             new_rows.setdefault(row, []).append((column_index_from_string(letters),
-                                                 _cell_xml(sheet, prefix, coord, None, edit)))
+                                                 _cell_xml(data, prefix, coord, None, edit)))
+    by_row: dict[int, list[tuple[int, Cell]]] = {}  # id of a row -> its cells' columns, when needed
     for row_number, items in new_rows.items():
         items.sort()
         row = sheet.rows.get(row_number)
         if row is None:
             continue
-        out.extend(_insert_into_row(sheet, prefix, row, row_number, items))
+        if not row.empty and not by_row:
+            for coord, c in sheet.cells.items():
+                by_row.setdefault(id(c.row), []).append(
+                    (column_index_from_string(coordinate_from_string(coord)[0]), c))
+        out.extend(_insert_into_row(data, prefix, row, by_row.get(id(row), []), items))
     missing = sorted(r for r in new_rows if r not in sheet.rows)
     if missing:
         out.extend(_insert_rows(sheet, prefix, missing, new_rows))
@@ -245,18 +203,17 @@ def _patch_sheet(data: bytes, edits: Mapping[str, _CellEdit]) -> bytes:
     return splice(data, out)
 
 
-def _insert_into_row(sheet: _Sheet, prefix: str, row: Span, row_number: int,
+def _insert_into_row(data: bytes, prefix: str, row: Span, existing: list[tuple[int, Cell]],
                      items: list[tuple[int, bytes]]) -> list[tuple[int, int, bytes]]:
+    """Edits adding new cells (column, XML) to a row whose cells are ``existing`` (column, cell)."""
     attrs = {k: v for k, v in row.attrs.items() if k != "spans"}  # spans is an optional hint; now stale
     head = f"<{prefix}row{attrs_xml(attrs)}>".encode()
     if row.empty:
         return [(row.start, row.end, head + b"".join(x for _, x in items) + f"</{prefix}row>".encode())]
     edits = [(row.start, row.open_end, head)]
-    existing = [(column_index_from_string(coordinate_from_string(coord)[0]), c)
-                for coord, (c, r) in sheet.cells.items() if r is row]
     for col, xml_bytes in items:
         after = next((c for k, c in existing if k > col), None)
-        pos = after.start if after else _row_close(sheet.data, row)
+        pos = after.start if after else _row_close(data, row)
         edits.append((pos, pos, xml_bytes))
     return edits
 
@@ -266,7 +223,7 @@ def _row_close(data: bytes, row: Span) -> int:
     return data.rindex(b"<", row.open_end, row.end)
 
 
-def _insert_rows(sheet: _Sheet, prefix: str, numbers: list[int],
+def _insert_rows(sheet: Sheet, prefix: str, numbers: list[int],
                  new_rows: dict[int, list[tuple[int, bytes]]]) -> list[tuple[int, int, bytes]]:
     sd = sheet.sheet_data
     assert sd is not None
@@ -286,16 +243,24 @@ def _row_xml(prefix: str, number: int, items: list[tuple[int, bytes]]) -> bytes:
     return f'<{prefix}row r="{number}">'.encode() + b"".join(x for _, x in items) + f"</{prefix}row>".encode()
 
 
-def _dimension(sheet: _Sheet, extra: list[str]) -> list[tuple[int, int, bytes]]:
+def _dimension(sheet: Sheet, extra: list[str]) -> list[tuple[int, int, bytes]]:
     """The edit widening ``<dimension ref>`` to cover newly written cells (none if it has no ref)."""
-    dim = next((s for s in sheet.root.children if s.name == "dimension"), None)
+    dim = sheet.dimension
     if dim is None or not extra or "ref" not in dim.attrs:
         return []
     min_col, min_row, max_col, max_row = range_boundaries(dim.attrs["ref"].split(":")[0] + ":" +
                                                           dim.attrs["ref"].split(":")[-1])
-    for coord in extra:
-        c, r, _, _ = range_boundaries(coord)
-        min_col, min_row, max_col, max_row = min(min_col, c), min(min_row, r), max(max_col, c), max(max_row, r)
+    lines = "\n".join(extra)
+    plain = _PLAIN_COORDS.findall(lines) if lines.count("\n") == len(extra) - 1 else []
+    if len(plain) == len(extra):  # every one is letters and digits: read them all at once
+        letters, digits = (set(x) for x in zip(*plain, strict=True))
+        cols, rows = [column_index_from_string(x) for x in letters], [int(x) for x in digits]
+        min_col, min_row, max_col, max_row = min(min_col, *cols), min(min_row, *rows), max(max_col, *cols), \
+            max(max_row, *rows)
+    else:
+        for coord in extra:
+            c, r, _, _ = range_boundaries(coord)
+            min_col, min_row, max_col, max_row = min(min_col, c), min(min_row, r), max(max_col, c), max(max_row, r)
     ref = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max_row}"
     attrs = dict(dim.attrs) | {"ref": ref}
     return [(dim.start, dim.end, f"<{dim.qname}{attrs_xml(attrs)}/>".encode())]
@@ -395,21 +360,22 @@ def write_values(pkg: Package, ev: Evaluation, stored: Mapping[Key, Mark]) -> tu
         if cm is None:
             notes.append("the workbook's cell-metadata part has no dynamic-array entry: spilled formulas "
                          "are stored as fixed-size array formulas")
-    for (sheet, coord), value in ev.values.items():
-        by_sheet.setdefault(sheet, {})[coord] = _CellEdit(value=value)
-    for (sheet, coord), ref in ev.arrays.items():
-        edit = by_sheet.setdefault(sheet, {}).setdefault(coord, _CellEdit(value=ErrorValue("#N/A")))
-        if (sheet, coord) in marks:
-            edit.plain = True
-            continue
-        edit.array_ref = ref
-        edit.cm = cm if (sheet, coord) in ev.dynamic else None
-    for sheet, coord in ev.cleared:
-        by_sheet.setdefault(sheet, {})[coord] = _CellEdit(clear=True)
-    for title, part in sheet_parts(pkg).items():
-        edits = by_sheet.get(title)
-        if edits:
-            parts[part] = _patch_sheet(parts[part], edits)
+    with gc_paused():  # one object or more per cell, no cycles
+        for (sheet, coord), value in ev.values.items():
+            by_sheet.setdefault(sheet, {})[coord] = _CellEdit(value=value)
+        for (sheet, coord), ref in ev.arrays.items():
+            edit = by_sheet.setdefault(sheet, {}).setdefault(coord, _CellEdit(value=ErrorValue("#N/A")))
+            if (sheet, coord) in marks:
+                edit.plain = True
+                continue
+            edit.array_ref = ref
+            edit.cm = cm if (sheet, coord) in ev.dynamic else None
+        for sheet, coord in ev.cleared:
+            by_sheet.setdefault(sheet, {})[coord] = _CellEdit(clear=True)
+        for title, part in sheet_parts(pkg).items():
+            edits = by_sheet.get(title)
+            if edits:
+                parts[part] = _patch_sheet(parts[part], edits)
     parts[pkg.workbook_part] = with_marks(_with_calc_pr(parts[pkg.workbook_part]), marks)
     return dataclasses.replace(pkg, raw=repack(pkg, parts), parts=parts), notes
 
@@ -421,8 +387,7 @@ def values_only(pkg: Package, hide: Sequence[str] = ()) -> bytes:
     """
     parts = dict(pkg.parts)
     for part in sheet_parts(pkg).values():
-        sheet = _read_sheet(parts[part])
-        cuts = [(f.start, f.end, b"") for cell, _ in sheet.cells.values() if (f := _child(cell, "f")) is not None]
+        cuts = [(c.f.start, c.f.end, b"") for c in read_sheet(parts[part]).cells.values() if c.f is not None]
         parts[part] = splice(parts[part], cuts)
     parts[pkg.workbook_part] = with_marks(parts[pkg.workbook_part], {})  # no formula left to make live
     if hide:

@@ -4,8 +4,12 @@ Re-serialising an Office XML part (ElementTree) renames namespace prefixes and d
 declarations that ``mc:Ignorable`` still names, which Excel reports as a damaged file.
 :func:`scan` instead records the byte span of the elements the caller asks for, and
 :func:`splice` replaces byte ranges; every other byte of the part is kept as it was.
-Parts are checked with :mod:`defusedxml` first (:mod:`xl_var_cli.workbook.package`), so they hold
-no DTD or entity declarations by the time they are scanned here.
+Parts are checked first (:func:`xl_var_cli.workbook.package.check_xml`), so they are
+well-formed and hold no DTD or entity declarations by the time they are scanned here.
+
+Readers that find elements with regular expressions instead (:mod:`xl_var_cli.workbook.sheet_scan`)
+build them from :data:`ATTRIBUTES`, and decode what they match with :func:`parse_attrs` and
+:func:`char_data`, which give what expat gives.
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ import re
 import xml.parsers.expat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from xml.sax.saxutils import escape, quoteattr
+from operator import itemgetter
+from xml.sax.saxutils import quoteattr
 
-__all__ = ["Span", "attrs_xml", "insert_after", "scan", "splice", "text_xml"]
+__all__ = ["ATTRIBUTES", "Span", "attrs_xml", "char_data", "insert_after", "parse_attrs", "scan", "splice",
+           "text_xml"]
 
 
 @dataclass
@@ -39,7 +45,16 @@ class Span:
     children: list[Span] = field(default_factory=list)
 
 
-_START_TAG = re.compile(rb"""<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>""")
+ATTRIBUTES = rb"""(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*"""
+"""A pattern for the attributes of a start tag (quoted values may hold ``>``), for building
+regular expressions that read well-formed XML without a parser."""
+_START_TAG = re.compile(rb"<[^\s/>]+" + ATTRIBUTES + rb"\s*(/?)>")
+_ATTRIBUTE = re.compile(r"""\s+([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_PLAIN_ATTRS = re.compile(rb'(?:\s+[^\s=/>]+="[^"&\t\n\r]*")*')  # name="value": nothing to decode
+_PLAIN_ATTR = re.compile(r'\s+([^\s=/>]+)="([^"]*)"')
+_NORMALISED_ATTRS = re.compile(rb"&#|[\t\n\r]")  # what only expat decodes or normalises exactly in attributes
+_NORMALISED_TEXT = re.compile(rb"&#|\r")  # and in character data (\r\n and \r become \n)
+_NOT_XML_CHAR = re.compile("[^\t\n\r -\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _tag_end(data: bytes, pos: int) -> tuple[int, bool]:
@@ -102,7 +117,7 @@ def splice(data: bytes, edits: Iterable[tuple[int, int, bytes]]) -> bytes:
     Insertions (``start == end``) at the same offset keep the order they were given in.
     """
     out, pos = [], 0
-    for start, end, new in sorted(edits, key=lambda e: (e[0], e[1])):
+    for start, end, new in sorted(edits, key=itemgetter(0, 1)):
         if start < pos:
             raise ValueError(f"overlapping edits at byte {start}")
         out += [data[pos:start], new]
@@ -118,13 +133,53 @@ def insert_after(data: bytes, parent: Span, after: tuple[str, ...], new: bytes) 
     return splice(data, [(before[-1].end, before[-1].end, new)]) if before else None
 
 
+def parse_attrs(raw: bytes) -> dict[str, str]:
+    """The attributes in ``raw`` (the part of a UTF-8 start tag matched by :data:`ATTRIBUTES`), exactly
+    as expat reports them: references decoded and whitespace normalised."""
+    if not raw:
+        return {}
+    if _PLAIN_ATTRS.fullmatch(raw):
+        return dict(_PLAIN_ATTR.findall(raw.decode()))
+    if _NORMALISED_ATTRS.search(raw) is None:
+        return {k: _unescape(dq or sq) for k, dq, sq in _ATTRIBUTE.findall(raw.decode())}
+    return _expat_element(b"<a" + raw + b"/>")[0]
+
+
+def char_data(raw: bytes) -> str:
+    """The text of ``raw`` (UTF-8 character data without markup) as expat reports it."""
+    if b"&" not in raw and b"\r" not in raw:
+        return raw.decode()
+    if _NORMALISED_TEXT.search(raw) is None:
+        return _unescape(raw.decode())
+    return _expat_element(b"<a>" + raw + b"</a>")[1]
+
+
+def _unescape(text: str) -> str:
+    """Text with its references to the predefined entities replaced (in a well-formed part without
+    a DTD, every ``&`` starts one, or a character reference)."""
+    if "&" not in text:
+        return text
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+            .replace("&amp;", "&"))
+
+
+def _expat_element(element: bytes) -> tuple[dict[str, str], str]:
+    """The attributes and text of a one-element document (for what only a parser decodes exactly)."""
+    parser = xml.parsers.expat.ParserCreate()
+    found: list[dict[str, str]] = []
+    text: list[str] = []
+    parser.StartElementHandler = lambda name, attrs: found.append(attrs)
+    parser.CharacterDataHandler = text.append
+    parser.Parse(element, True)
+    return found[0], "".join(text)
+
+
 def attrs_xml(attrs: dict[str, str]) -> str:
     """Attributes as they go inside a start tag (leading space included)."""
-    return "".join(f" {k}={quoteattr(v)}" for k, v in attrs.items())
+    return "".join([f' {k}="{v}"' if v.isalnum() else f" {k}={quoteattr(v)}" for k, v in attrs.items()])
 
 
 def text_xml(text: str) -> str:
     """Element text, escaped; characters XML 1.0 cannot hold become Excel's ``_xHHHH_`` escapes."""
-    safe = "".join(ch if ch in "\t\n\r" or (" " <= ch <= "\ud7ff") or ("\ue000" <= ch <= "\ufffd")
-                   or ord(ch) > 0xFFFF else f"_x{ord(ch):04X}_" for ch in text)
-    return escape(safe)
+    safe = _NOT_XML_CHAR.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    return safe.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")  # xml.sax.saxutils.escape
