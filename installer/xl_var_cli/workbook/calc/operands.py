@@ -44,9 +44,8 @@ __all__ = [
     "as_grid",
     "compare",
     "elementwise",
-    "error_of",
+
     "general_text",
-    "is_blank",
     "number_from_text",
     "numbers",
     "scalar",
@@ -191,14 +190,6 @@ def as_grid(v: Any) -> Grid:
     if isinstance(v, Ref):
         return v.grid()
     return Grid([[v]])
-
-
-def is_blank(v: Any) -> bool:
-    return v is None
-
-
-def error_of(v: Any) -> XlError | None:
-    return v if isinstance(v, XlError) else None
 
 
 _NUMBER = re.compile(r"^\s*([-+]?)\s*\$?\s*((?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*(%?)\s*$")
