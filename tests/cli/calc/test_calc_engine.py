@@ -161,3 +161,13 @@ def test_array_constants() -> None:
     assert (v["A1"], v["B1"], v["C1"]) == (1.0, 2.0, 3.0)
     rows = ((("num", 1.0), ("num", -2.0)), (("str", "a"), ("bool", True)))
     assert parse("={1,-2;\"a\",TRUE}", 1, 1)[0] == ("array", rows)
+
+
+def test_text_becomes_the_same_number_in_arithmetic_value_and_datevalue() -> None:
+    """One reader of numbers, dates and times written as text (Microsoft, "VALUE function")."""
+    for text, number in (("1/1/1987 02:00 AM", 31778 + 2 / 24), ("(12)", -12.0), ("0:0:9999", 9999 / 86400),
+                         ("1/1/1900", 1.0), ("3/1/1900", 61.0), ("January 31, 2020", 43861.0), ("5%", 0.05)):
+        v = calc({"A1": f'="{text}"+0', "A2": f'=VALUE("{text}")'})
+        assert v["A1"] == pytest.approx(number, rel=1e-12) and v["A2"] == v["A1"], text
+    v = calc({"A1": '=DATEVALUE("1/1/1987 02:00 AM")+TIMEVALUE("1/1/1987 02:00 AM")', "A2": '="1/32/2020"+0'})
+    assert v["A1"] == pytest.approx(31778 + 2 / 24, rel=1e-12) and v["A2"] is VALUE

@@ -20,11 +20,12 @@ comparisons order numbers < text < logicals, text without regard to case.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar, Protocol
+
+from xl_var_cli.workbook.calc.datetext import read_datetime
 
 __all__ = [
     "CALC",
@@ -193,36 +194,24 @@ def as_grid(v: Any) -> Grid:
 
 
 _NUMBER = re.compile(r"^\s*([-+]?)\s*\$?\s*((?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*(%?)\s*$")
-_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%d-%b-%Y", "%d %B %Y", "%B %d, %Y", "%Y/%m/%d",
-                 "%Y-%m-%d %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S")
-_EPOCH = dt.datetime(1899, 12, 30)
-
-
 def number_from_text(text: str) -> float | None:
-    """The number Excel reads in ``text`` (``"1,000"``, ``"5%"``, ``"$3"``, ``"1e3"``, a date, a
-    time), or None. US conventions, as Excel in the en-US locale."""
+    """The number Excel reads in ``text``, or None: ``"1,000"``, ``"5%"``, ``"$3"``, ``"1e3"``,
+    ``"(12)"`` (-12), and any date or time :func:`~xl_var_cli.workbook.calc.datetext.read_datetime`
+    reads. US conventions, as Excel in the en-US locale (Microsoft, "VALUE function")."""
     m = _NUMBER.match(text)
     if m and any(ch.isdigit() for ch in re.split("[eE]", m.group(2))[0]):
         x = float(m.group(2).replace(",", ""))
         x = -x if m.group(1) == "-" else x
         return x / 100 if m.group(3) else x
     stripped = text.strip()
-    if not stripped:
+    if stripped.startswith("(") and stripped.endswith(")") and "-" not in stripped:  # accounting negative
+        inner = number_from_text(stripped[1:-1])
+        return None if inner is None else -inner
+    read = read_datetime(stripped)
+    if read is None:
         return None
-    for fmt in _DATE_FORMATS:
-        try:
-            stamp = dt.datetime.strptime(stripped, fmt)
-        except ValueError:
-            continue
-        serial = (stamp - _EPOCH).total_seconds() / 86400.0
-        return serial - 1 if serial < 61 else serial  # Excel counts a 29 February 1900 that never was
-    for fmt in ("%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M:%S %p"):
-        try:
-            t = dt.datetime.strptime(stripped.upper(), fmt)
-        except ValueError:
-            continue
-        return (t.hour * 3600 + t.minute * 60 + t.second) / 86400.0
-    return None
+    day, time = read
+    return (day or 0) + (time or 0.0)
 
 
 def to_number(v: Any) -> float:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
-import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..datetext import SERIAL_ZERO, month_days, read_datetime, serial_of
 from ..operands import (
     NUM,
     VALUE,
@@ -24,7 +24,6 @@ from ..operands import (
     Grid,
     Ref,
     elementwise,
-    number_from_text,
     scalar_only,
     to_bool,
     to_number,
@@ -34,10 +33,6 @@ from ..operands import (
 __all__ = ["FUNCTIONS"]
 
 _MAX = 2958465  # 9999-12-31
-_BASE = dt.date(1899, 12, 31)  # serial 0, for dates before the fictitious 1900-02-29
-_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name} | {
-    name.lower(): i for i, name in enumerate(calendar.month_name) if name} | {"sept": 9}
-
 
 # ----------------------------------------------------------------------------- calendar
 def _ymd(n: int) -> tuple[int, int, int]:
@@ -46,7 +41,7 @@ def _ymd(n: int) -> tuple[int, int, int]:
         return 1900, 1, 0
     if n == 60:
         return 1900, 2, 29
-    d = _BASE + dt.timedelta(days=n - (n > 60))
+    d = SERIAL_ZERO + dt.timedelta(days=n - (n > 60))
     return d.year, d.month, d.day
 
 
@@ -55,7 +50,7 @@ def _day_number(y: int, m: int, d: int) -> int:
     y, m = y + (m - 1) // 12, (m - 1) % 12 + 1
     if not 1 <= y <= 9999:
         raise ExcelError(NUM)
-    return (dt.date(y, m, 1) - _BASE).days + ((y, m) > (1900, 2)) + d - 1
+    return serial_of(y, m, d)
 
 
 def _serial(y: int, m: int, d: int) -> int:
@@ -66,85 +61,9 @@ def _serial(y: int, m: int, d: int) -> int:
     return n
 
 
-def _month_days(y: int, m: int) -> int:
-    return 29 if (y, m) == (1900, 2) else calendar.monthrange(y, m)[1]
-
-
 def _weekday(n: int) -> int:
     """Day of the week of serial ``n``, Monday 0 ... Sunday 6."""
     return (n + 5) % 7
-
-
-def _time_text(text: str) -> tuple[str, float | None]:
-    """Split a trailing time of day (``10:30``, ``10:30:15.5 PM``, ``5 PM``) off ``text``: (rest, day fraction)."""
-    m = re.search(r"(?i)(?:^|[\s,])(\d+)(?::(\d+)(?::(\d+(?:\.\d*)?))?\s*([ap]m?)?|\s*([ap]m?))\s*$", text)
-    if not m or (m.group(2) is None and m.group(5) is None):
-        return text, None
-    h, mi, s = int(m.group(1)), int(m.group(2) or 0), float(m.group(3) or 0)
-    half = (m.group(4) or m.group(5) or "").lower()
-    if mi > 59 or s >= 60 or (half and h > 12):
-        raise ExcelError(VALUE)
-    if half:
-        h = h % 12 + (12 if half.startswith("p") else 0)
-    return text[:m.start()].strip(" ,"), (h * 3600 + mi * 60 + s) / 86400 % 1
-
-
-def _year(token: str) -> int:
-    y = int(token)
-    return y + (2000 if y < 30 else 1900) if len(token) <= 2 else y
-
-
-def _date_text(text: str) -> int:
-    """Serial of a date written as en-US Excel reads it (``1/31/2020``, ``2020-01-31``, ``31-Jan-2020``,
-    ``January 31, 2020``, ``Jan 31``...); #VALUE! otherwise."""
-    if not re.fullmatch(r"[A-Za-z0-9/\-\s,]+", text):
-        raise ExcelError(VALUE)
-    tokens = re.findall(r"[A-Za-z]+|\d+", text)
-    names = [i for i, t in enumerate(tokens) if t.isalpha()]
-    this_year = dt.date.today().year
-    if not names and len(tokens) == 3:
-        m, d, y = (tokens[1], tokens[2], tokens[0]) if len(tokens[0]) > 2 else tokens
-        y, m, d = _year(y), int(m), int(d)
-    elif not names and len(tokens) == 2:
-        a, b = tokens if len(tokens[0]) <= 2 else tokens[::-1]
-        m, d, y = (int(a), int(b), this_year) if int(b) <= 31 and len(b) <= 2 else (int(a), 1, _year(b))
-    elif names in ([0], [1]) and len(tokens) in (2, 3):
-        if tokens[names[0]].lower() not in _MONTHS:
-            raise ExcelError(VALUE)
-        m = _MONTHS[tokens[names[0]].lower()]
-        rest = [t for t in tokens if not t.isalpha()]
-        if len(rest) == 2:
-            d, y = int(rest[0]), _year(rest[1])
-        elif int(rest[0]) <= 31 and len(rest[0]) <= 2:
-            d, y = int(rest[0]), this_year
-        else:
-            d, y = 1, _year(rest[0])
-    else:
-        raise ExcelError(VALUE)
-    if not (1900 <= y <= 9999 and 1 <= m <= 12 and 1 <= d <= _month_days(y, m)):
-        raise ExcelError(VALUE)
-    return _serial(y, m, d)
-
-
-def _datetime_text(text: str) -> tuple[int | None, float | None]:
-    """Date serial and time fraction written in ``text`` (either may be None); #VALUE! if unreadable."""
-    rest, time = _time_text(text.strip())
-    if not rest:
-        if time is None:
-            raise ExcelError(VALUE)
-        return None, time
-    return _date_text(rest), time
-
-
-def _value(v: Any) -> float:
-    """A date/time argument as a number: text may be any date or time Excel reads."""
-    if isinstance(v, str):
-        x = number_from_text(v)
-        if x is None:
-            date, time = _datetime_text(v)
-            x = (date or 0.0) + (time or 0.0)
-        return x
-    return to_number(v)
 
 
 def _int(v: Any, *, logical: bool = True) -> int:
@@ -152,7 +71,7 @@ def _int(v: Any, *, logical: bool = True) -> int:
     ToolPak functions (``logical=False``) refuse TRUE/FALSE with #VALUE!."""
     if not logical and isinstance(v, bool):
         raise ExcelError(VALUE)
-    x = _value(v)
+    x = to_number(v)
     if not math.isfinite(x):
         raise ExcelError(NUM)
     return int(x)
@@ -163,7 +82,7 @@ def _date(v: Any, *, logical: bool = True) -> int:
     functions (``logical=False``) refuse TRUE/FALSE with #VALUE!."""
     if not logical and isinstance(v, bool):
         raise ExcelError(VALUE)
-    x = _value(v)
+    x = to_number(v)
     if not 0 <= x < _MAX + 1:
         raise ExcelError(NUM)
     return int(x)
@@ -199,7 +118,7 @@ def day(serial_number: Any) -> float:
 
 def _second_of_day(v: Any) -> int:
     """Seconds since midnight of a date/time, rounded to the nearest second."""
-    x = _value(v)
+    x = to_number(v)
     if not 0 <= x < _MAX + 1:
         raise ExcelError(NUM)
     return int((x - math.floor(x)) * 86400 + 0.5) % 86400
@@ -251,10 +170,10 @@ def datevalue(date_text: Any) -> float:
     if not isinstance(date_text, str):
         to_text(date_text)  # errors propagate
         raise ExcelError(VALUE)
-    d = _datetime_text(date_text)[0]
-    if d is None:
+    read = read_datetime(date_text)
+    if read is None or read[0] is None:
         raise ExcelError(VALUE)
-    return float(d)
+    return float(read[0])
 
 
 @elementwise
@@ -263,8 +182,10 @@ def timevalue(time_text: Any) -> float:
     if not isinstance(time_text, str):
         to_text(time_text)
         raise ExcelError(VALUE)
-    d, t = _datetime_text(time_text)
-    x = (d or 0.0) + (t or 0.0)
+    read = read_datetime(time_text)
+    if read is None:
+        raise ExcelError(VALUE)
+    x = (read[0] or 0.0) + (read[1] or 0.0)
     return x - math.floor(x)  # Excel takes the fraction of the whole date and time
 
 
@@ -321,7 +242,7 @@ def edate(start_date: Any, months: Any) -> float:
     y, m = y + (m - 1) // 12, (m - 1) % 12 + 1
     if not 1900 <= y <= 9999:
         raise ExcelError(NUM)
-    return float(_serial(y, m, min(d, _month_days(y, m))))
+    return float(_serial(y, m, min(d, month_days(y, m))))
 
 
 @scalar_only
@@ -372,7 +293,7 @@ def days360(start_date: Any, end_date: Any, method: Any = None) -> float:
     if to_bool(method):
         d1, d2 = min(d1, 30), min(d2, 30)
     else:
-        if d1 == _month_days(y1, m1):
+        if d1 == month_days(y1, m1):
             d1 = 30
         if d2 == 31 and d1 >= 30:
             d2 = 30
@@ -417,8 +338,8 @@ def yearfrac(start_date: Any, end_date: Any, basis: Any = None) -> float:
         d1, d2 = 30, 30 if d2 == 31 else d2
     elif d1 == 30 and d2 == 31:
         d2 = 30
-    elif m1 == 2 and d1 == _month_days(y1, 2):
-        d1, d2 = 30, 30 if m2 == 2 and d2 == _month_days(y2, 2) else d2
+    elif m1 == 2 and d1 == month_days(y1, 2):
+        d1, d2 = 30, 30 if m2 == 2 and d2 == month_days(y2, 2) else d2
     return ((y2 - y1) * 360 + (m2 - m1) * 30 + d2 - d1) / 360
 
 

@@ -46,8 +46,6 @@ _MAC_CODE = {ch: b for b, ch in enumerate(_MAC)}
 _OMITTED = object()  # an optional argument left out (a blank cell given for it is None)
 _LOCALE = "<locale>"  # NUMBERVALUE's group separator when omitted: "," (or "." when "," is the decimal one)
 _PLAIN = re.compile(r"(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
-_TIME = re.compile(r"^(\d+):(\d+)(?::(\d+))?(\.\d*)?$")
-_STAMP = re.compile(r"^(.*\d)\s+(\d+:\d+(?::\d+)?(?:\.\d*)?)$")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -63,47 +61,6 @@ def _count(v: Any, least: int) -> int:
     if n < least:
         raise ExcelError(VALUE)
     return n
-
-
-def _time_value(text: str) -> float | None:
-    """A time Excel reads beyond ``number_from_text``: ``h:m``, ``m:s.f``, ``h:m:s(.f)``; the last
-    field may run to 9999 when the one before stays in its range (hours 0-23, minutes 0-59)."""
-    m = _TIME.match(text)
-    if not m:
-        return None
-    a, b, c, frac = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
-    if c is not None:  # h:m:s(.f)
-        last, bound, seconds = int(c), a <= 23, a * 3600 + b * 60 + int(c) + float(frac or 0)
-        if b > 59:
-            return None
-    elif frac and len(frac) > 1:  # m:s.f
-        last, bound, seconds = b, a <= 59, a * 60 + b + float(frac)
-    else:  # h:m, a trailing "." allowed
-        last, bound, seconds = b, a <= 23, a * 3600 + b * 60
-    if last > 9999 or (last > 59 and not bound):
-        return None
-    return seconds / 86400.0
-
-
-def _text_number(text: str) -> float | None:
-    """The number Excel reads in ``text``: :func:`number_from_text`, ``(123)`` as -123, and the
-    times (also after a date) it accepts."""
-    x = number_from_text(text)
-    if x is not None:
-        return x
-    stripped = text.strip()
-    if stripped.startswith("(") and stripped.endswith(")"):
-        inner = number_from_text(stripped[1:-1])
-        return None if inner is None or inner < 0 or "-" in stripped else -inner
-    x = _time_value(stripped)
-    if x is not None:
-        return x
-    m = _STAMP.match(stripped)
-    if m:
-        day, time = number_from_text(m.group(1)), _time_value(m.group(2))
-        if day is not None and time is not None and day == int(day):
-            return day + time
-    return None
 
 
 def _flat(args: tuple[Any, ...]) -> list[Any]:
@@ -418,7 +375,7 @@ def value_(text: Any) -> float:
     if isinstance(text, bool):
         raise ExcelError(VALUE)
     if isinstance(text, str):
-        x = _text_number(text)
+        x = number_from_text(text)
         if x is None:
             raise ExcelError(VALUE)
         return x
@@ -505,7 +462,7 @@ def text_(value: Any, format_text: Any) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, str):
-        x = _text_number(value)
+        x = number_from_text(value)
         return format_number(value if x is None else x, code_)
     return format_number(to_number(value), code_)
 
