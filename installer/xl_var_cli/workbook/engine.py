@@ -351,10 +351,7 @@ def _evaluate(wb: Workbook, dynamic_keys: Iterable[Key], cached: Callable[[Key],
               portable: Mapping[Key, Mark] | None, our_arrays_spill: bool, mac: bool) -> Evaluation:
     read = _read(wb, cached, _Library(wb.epoch, mac))
     book = read.book
-    for key in list(read.skipped):
-        book.stored[key] = book.cells.get(key)
-    for key in read.formulas.keys() | read.arrays.keys():
-        book.stored[key] = engine_value(cached(_key(key)), wb.epoch)
+    book.stored = lambda cell: engine_value(cached(_key(cell)), wb.epoch)  # read only for a cell that fails
     dynamic = {_cell_key(k) for k in dynamic_keys}
     if our_arrays_spill:
         dynamic |= read.ours & read.arrays.keys()
@@ -374,10 +371,6 @@ def _evaluate(wb: Workbook, dynamic_keys: Iterable[Key], cached: Callable[[Key],
     for cell in old_cover:  # an old spill's cells are not constants: the new result decides them
         book.cells.pop(cell, None)
         read.constants.discard(cell)
-    for cell in read.arrays:
-        stored = stored_last[cell]
-        for c in _cells(cell, stored):
-            book.stored[c] = engine_value(cached(_key(c)), wb.epoch)
     fixed = {k: stored_last[k] for k in read.arrays if k not in dynamic}
     keep = {_cell_key(k) for k in plain}
     candidates = dynamic | {k for k in read.formulas if k not in keep and k in read.ours}

@@ -39,6 +39,17 @@ class _Formula:
     points: tuple[int, ...]  # the cells its references name, as shape_key found them
 
 
+def _why(exc: Exception) -> str:
+    """Why a formula could not be calculated, for the list of cells left as stored."""
+    if isinstance(exc, Circular):
+        return "(circular reference)"
+    if isinstance(exc, compiler.Uncomputable):
+        return f"({exc})"
+    if isinstance(exc, RecursionError):
+        return "(too deep a chain of references)"
+    return f"({type(exc).__name__}: {exc})"  # a defect
+
+
 class Book:
     """Constants and formulas of a workbook, calculated when read.
 
@@ -73,7 +84,7 @@ class Book:
         self.watch: set[CellKey] = set()  # formulas whose whole result the caller wants (spill candidates)
         self.failed: dict[CellKey, str] = {}
         self.memo: dict[Any, Any] = {}  # callers' results derived from final cell values; emptied by reset
-        self.stored: dict[CellKey, Any] = {}  # what a failed cell shows instead
+        self.stored: Callable[[CellKey], Any] = lambda key: None  # what the file stored: a failed cell shows it
         self._shapes: dict[tuple[str, str, bool], tuple[Node, Callable[[int, int, tuple[int, ...]], Any]]] = {}
         self._name_cache: dict[tuple[str, str], tuple[Callable[..., Any], tuple[int, ...]] | XlError] = {}
         self._extent: dict[str, list[int]] = {t: [1, 1] for t in self.order}
@@ -206,7 +217,7 @@ class Book:
         elif key in self.cover:
             self.compute(self.cover[key])
             if self.cells.get(key) is _UNSET:  # the anchor failed: its range keeps what it stored
-                self.cells[key] = self.stored.get(key)
+                self.cells[key] = self.stored(key)
         return self.cells.get(key)
 
     def compute(self, key: CellKey) -> None:
@@ -218,30 +229,16 @@ class Book:
         _sheet, r, c = key
         try:
             result = formula.run(r, c, formula.points)
-        except Circular:
-            self.fail(key, "could not be calculated (circular reference)", self.stored.get(key))
-            return
-        except compiler.Uncomputable as exc:
-            self.fail(key, f"could not be calculated: {exc}", self.stored.get(key))
-            return
-        except RecursionError:
-            self.fail(key, "could not be calculated (too deep a chain of references)", self.stored.get(key))
-            return
-        except Exception as exc:  # a defect must cost one cell (listed, stored value kept), not the workbook
-            self.fail(key, f"could not be calculated ({type(exc).__name__}: {exc})", self.stored.get(key))
+        except Exception as exc:  # each costs this one cell (listed, its stored value kept), never the workbook
+            self.fail(key, f"could not be calculated {_why(exc)}", self.stored(key))
             return
         if key in self.watch:
             self.results[key] = result
         if key in self.arrays:
             self._write_range(key, result)
-        else:
-            v = self._one_value(result, r, c)
-            self.cells[key] = 0.0 if v is None else v  # a formula never shows a blank: =A1 of an empty A1 is 0
-
-    def _one_value(self, result: Any, r: int, c: int) -> Any:
-        """What a plain formula shows of its result: a reference's value on the formula's row or
-        column (Excel's implicit intersection), an array's first value."""
-        return self._single(result, r, c)
+        else:  # a plain formula shows one value (implicit intersection); never a blank: =A1 of an empty A1 is 0
+            v = self._single(result, r, c)
+            self.cells[key] = 0.0 if v is None else v
 
     def _write_range(self, key: CellKey, result: Any) -> None:
         sheet, r1, c1 = key
@@ -262,10 +259,7 @@ class Book:
         rank = {t: i for i, t in enumerate(self.order)}
         for key in sorted(self.formulas, key=lambda k: (rank.get(k[0], 0), k[1], k[2])):
             if self.cells.get(key) is _UNSET:
-                try:
-                    self.compute(key)
-                except Circular:
-                    self.fail(key, "could not be calculated (circular reference)", self.stored.get(key))
+                self.compute(key)
 
     # ------------------------------------------------------------------------- runtime of compiled formulas
     def _ref(self, sheet: str, r1: int, c1: int, r2: int, c2: int) -> Any:

@@ -21,6 +21,7 @@ from xl_var_cli.workbook.calc.operands import (
     NA,
     NULL,
     NUM,
+    VALUE,
     ExcelError,
     Grid,
     Ref,
@@ -164,25 +165,30 @@ def percent(x: Any) -> Any:
     return _lift(lambda a, _: _pct(a), x, 0.0)
 
 
+def _two_refs(a: Any, b: Any) -> XlError | None:
+    """Why a reference operator cannot combine ``a`` and ``b`` (an operand's error, or #VALUE! unless
+    both are references on one sheet); None when it can."""
+    for x in (a, b):
+        if isinstance(x, XlError):
+            return x
+    if not (isinstance(a, Ref) and isinstance(b, Ref)) or a.sheet != b.sheet:
+        return VALUE
+    return None
+
+
 def span(a: Any, b: Any) -> Any:
     """The range operator ``:``: the smallest rectangle holding both references (same sheet)."""
-    if isinstance(a, XlError):
-        return a
-    if isinstance(b, XlError):
-        return b
-    if not (isinstance(a, Ref) and isinstance(b, Ref)) or a.sheet != b.sheet:
-        return XlError("#VALUE!")
+    error = _two_refs(a, b)
+    if error is not None:
+        return error
     return Ref(a.book, a.sheet, min(a.r1, b.r1), min(a.c1, b.c1), max(a.r2, b.r2), max(a.c2, b.c2))
 
 
 def intersect(a: Any, b: Any) -> Any:
     """The intersection operator (a space): the cells both references hold, or ``#NULL!``."""
-    if isinstance(a, XlError):
-        return a
-    if isinstance(b, XlError):
-        return b
-    if not (isinstance(a, Ref) and isinstance(b, Ref)) or a.sheet != b.sheet:
-        return XlError("#VALUE!")
+    error = _two_refs(a, b)
+    if error is not None:
+        return error
     r1, c1, r2, c2 = max(a.r1, b.r1), max(a.c1, b.c1), min(a.r2, b.r2), min(a.c2, b.c2)
     if r1 > r2 or c1 > c2:
         return NULL
