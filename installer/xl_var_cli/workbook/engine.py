@@ -245,20 +245,20 @@ def _external(text: str) -> bool:
 
 
 # ----------------------------------------------------------------------------- spills
-def _last(anchor: CellKey, shape: tuple[int, int]) -> tuple[int, int] | None:
+Last = tuple[int, int]
+"""The last row and column of an array's range."""
+
+
+def _last(anchor: CellKey, shape: tuple[int, int]) -> Last | None:
     last_row, last_col = anchor[1] + shape[0] - 1, anchor[2] + shape[1] - 1
     if last_row > _MAX_ROW or last_col > _MAX_COL:
         return None
     return last_row, last_col
 
 
-def _cells(anchor: CellKey, last: tuple[int, int]) -> list[CellKey]:
+def _cells(anchor: CellKey, last: Last) -> list[CellKey]:
     return [(anchor[0], r, c) for r in range(anchor[1], last[0] + 1) for c in range(anchor[2], last[1] + 1)
             if (r, c) != anchor[1:]]
-
-
-Last = tuple[int, int]
-"""The last row and column of an array's range."""
 
 
 def _place_spills(read: _Read, shapes: Mapping[CellKey, tuple[int, int]], fixed: Mapping[CellKey, Last],
@@ -363,7 +363,7 @@ def _evaluate(wb: Workbook, dynamic_keys: Iterable[Key], cached: Callable[[Key],
             if is_dynamic:
                 dynamic.add(cell)
     dynamic &= read.arrays.keys()
-    stored_last = {}
+    stored_last: dict[CellKey, Last] = {}
     for k, ref in read.arrays.items():
         _, _, max_col, max_row = range_boundaries(ref)
         stored_last[k] = (max_row, max_col)
@@ -381,10 +381,8 @@ def _evaluate(wb: Workbook, dynamic_keys: Iterable[Key], cached: Callable[[Key],
     for attempt in range(_MAX_PASSES):
         book.set_arrays({k: last for k, last in spills.items() if k not in blocked})
         book.run()
-        shapes = {}
-        for key in candidates:
-            if key in book.results and (key in dynamic or _shape(book.results[key]) != (1, 1)):
-                shapes[key] = _shape(book.results[key])
+        shapes = {key: _shape(book.results[key]) for key in candidates if key in book.results}
+        shapes = {key: shape for key, shape in shapes.items() if key in dynamic or shape != (1, 1)}
         new_spills, blocked = _place_spills(read, shapes, fixed, dynamic, rank)
         if new_spills == spills or attempt == _MAX_PASSES - 1:
             break
@@ -393,9 +391,8 @@ def _evaluate(wb: Workbook, dynamic_keys: Iterable[Key], cached: Callable[[Key],
     return _collect(read, spills, fixed, blocked, old_cover, stored_last)
 
 
-def _collect(read: _Read, spills: dict[CellKey, tuple[int, int]], fixed: Mapping[CellKey, tuple[int, int]],
-             blocked: set[CellKey], old_cover: set[CellKey], stored_last: Mapping[CellKey, tuple[int, int]]
-             ) -> Evaluation:
+def _collect(read: _Read, spills: dict[CellKey, Last], fixed: Mapping[CellKey, Last], blocked: set[CellKey],
+             old_cover: set[CellKey], stored_last: Mapping[CellKey, Last]) -> Evaluation:
     book = read.book
     values: dict[Key, Any] = {}
     skipped = {_key(k): reason for k, reason in read.skipped.items()}

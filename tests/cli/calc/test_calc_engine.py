@@ -171,3 +171,18 @@ def test_text_becomes_the_same_number_in_arithmetic_value_and_datevalue() -> Non
         assert v["A1"] == pytest.approx(number, rel=1e-12) and v["A2"] == v["A1"], text
     v = calc({"A1": '=DATEVALUE("1/1/1987 02:00 AM")+TIMEVALUE("1/1/1987 02:00 AM")', "A2": '="1/32/2020"+0'})
     assert v["A1"] == pytest.approx(31778 + 2 / 24, rel=1e-12) and v["A2"] is VALUE
+
+
+def test_a_spill_that_shrinks_leaves_empty_cells_behind() -> None:
+    """Cells an old, larger spill filled read as empty in the pass that shrinks it (not as leftovers)."""
+    import openpyxl
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    from xl_var_cli.workbook.engine import evaluate
+
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = ArrayFormula("A1:A4", "=SEQUENCE(2)")  # stored when it spilled over four rows
+    wb.active["B1"] = '=A4&"x"'
+    ev = evaluate(wb, dynamic=[("Sheet", "A1")])
+    assert ev.arrays[("Sheet", "A1")] == "A1:A2" and ev.values[("Sheet", "B1")] == "x"
+    assert ev.cleared == {("Sheet", "A3"), ("Sheet", "A4")} and not ev.skipped

@@ -159,9 +159,8 @@ class Book:
         """Forget every calculated value (before a new pass with other array ranges)."""
         for key in self.formulas:
             self.cells[key] = _UNSET
-        for key in list(self.cells):
-            if key in self.cover or self.cells[key] is _PENDING:
-                self.cells[key] = _UNSET
+        for key in self.cover:  # the old ranges' cells are empty unless a new range covers them (set_arrays)
+            self.cells.pop(key, None)
         self.results.clear()
         self.failed.clear()
         self.memo.clear()
